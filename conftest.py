@@ -1,0 +1,30 @@
+"""Suite-wide pytest setup.
+
+Tests marked ``postgres`` need real PostgreSQL (row locks, concurrent
+transactions). On SQLite they are skipped with that reason; with
+``PAYMENTS_REQUIRE_POSTGRES=1`` (as ``make test-postgres`` and CI set) a run that
+is not on PostgreSQL fails instead, so the concurrency tests cannot skip unseen.
+"""
+
+import os
+
+import pytest
+
+
+def _on_postgres() -> bool:
+    from django.db import connection
+
+    return connection.vendor == "postgresql"
+
+
+def pytest_collection_modifyitems(config, items):
+    if _on_postgres():
+        return
+    if os.environ.get("PAYMENTS_REQUIRE_POSTGRES") == "1":
+        raise pytest.UsageError(
+            "PAYMENTS_REQUIRE_POSTGRES=1 but the database is not PostgreSQL: set DATABASE_URL."
+        )
+    skip = pytest.mark.skip(reason="needs PostgreSQL: run `make test-postgres`")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)

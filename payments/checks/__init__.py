@@ -1,0 +1,1 @@
+"""System checks: every missing or contradictory setting surfaces in ``manage.py check``."""

@@ -1,0 +1,73 @@
+"""The one place that reads ``settings.PAYMENTS``.
+
+Values are looked up on every access (a dict lookup), so ``override_settings`` in
+tests and per-request settings changes are honoured without any cache to reset.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings as django_settings
+
+from payments.exceptions import PaymentsImproperlyConfigured
+
+DEFAULTS: dict[str, Any] = {
+    "STRIPE_LIVE_MODE": False,
+    "STRIPE_TEST_SECRET_KEY": "",
+    "STRIPE_LIVE_SECRET_KEY": "",
+    "STRIPE_TEST_PUBLISHABLE_KEY": "",
+    "STRIPE_LIVE_PUBLISHABLE_KEY": "",
+    "STRIPE_WEBHOOK_SECRETS": [],
+    "STRIPE_API_BASE": "",  # empty: the SDK's own default, https://api.stripe.com
+    "STRIPE_API_VERSION": "",  # empty: the version the installed SDK pins
+    "SITE_URL": "",  # empty: built from the request
+    "SELLER": {},
+    "INVOICE_NUMBER_PREFIX": "RE-",
+    "INVOICE_FROM_EMAIL": "",  # empty: DEFAULT_FROM_EMAIL
+    "LEXOFFICE_API_KEY": "",
+    "LEXOFFICE_API_BASE": "https://api.lexware.io",
+    # Beyond the contract: where the access decorator sends visitors without the
+    # feature ("" answers 403 instead of redirecting). A URL name or a path.
+    "PRICING_URL": "",
+}
+
+
+class PaymentsSettings:
+    """Attribute access to the ``PAYMENTS`` dict, falling back to ``DEFAULTS``."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in DEFAULTS:
+            raise AttributeError(f"PAYMENTS has no setting {name!r}")
+        return self.user_settings().get(name, DEFAULTS[name])
+
+    @staticmethod
+    def user_settings() -> dict[str, Any]:
+        value = getattr(django_settings, "PAYMENTS", {})
+        if not isinstance(value, dict):
+            raise PaymentsImproperlyConfigured(
+                f"settings.PAYMENTS must be a dict, not {type(value).__name__}."
+            )
+        return value
+
+    @property
+    def stripe_secret_key(self) -> str:
+        return self.STRIPE_LIVE_SECRET_KEY if self.STRIPE_LIVE_MODE else self.STRIPE_TEST_SECRET_KEY
+
+    @property
+    def stripe_publishable_key(self) -> str:
+        if self.STRIPE_LIVE_MODE:
+            return self.STRIPE_LIVE_PUBLISHABLE_KEY
+        return self.STRIPE_TEST_PUBLISHABLE_KEY
+
+    @property
+    def invoice_from_email(self) -> str:
+        return self.INVOICE_FROM_EMAIL or django_settings.DEFAULT_FROM_EMAIL
+
+    @property
+    def mode(self) -> str:
+        """``"live"`` or ``"test"``: the suffix of every mode-specific field."""
+        return "live" if self.STRIPE_LIVE_MODE else "test"
+
+
+payments_settings = PaymentsSettings()

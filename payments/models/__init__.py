@@ -1,0 +1,21 @@
+from payments.models.events import IdentityEvent, StripeCheckoutEvent
+from payments.models.invoices import Invoice, InvoiceNumberSequence
+from payments.models.subscriptions import (
+    ACCESS_GRANTING_STATUSES,
+    Customer,
+    GuestSubscription,
+    Subscription,
+)
+from payments.models.tiers import SubscriptionTier
+
+__all__ = [
+    "ACCESS_GRANTING_STATUSES",
+    "Customer",
+    "GuestSubscription",
+    "IdentityEvent",
+    "Invoice",
+    "InvoiceNumberSequence",
+    "StripeCheckoutEvent",
+    "Subscription",
+    "SubscriptionTier",
+]

@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+#: Stripe subscription statuses that grant access to a tier's features.
+ACCESS_GRANTING_STATUSES = ("active", "trialing")
+
+
+class Customer(models.Model):
+    """A signed-in user's Stripe customer, reused across purchases."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="stripe_customer",
+        verbose_name=_("user"),
+    )
+    stripe_customer_id = models.CharField(_("Stripe customer ID"), max_length=255, unique=True)
+    livemode = models.BooleanField(_("live mode"), default=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+
+    def __str__(self) -> str:
+        return self.stripe_customer_id
+
+
+class SubscriptionStateFields(models.Model):
+    """State that Stripe's ``customer.subscription.*`` events keep current.
+
+    ``stripe_state_at`` is the ``created`` time of the Stripe event that last wrote
+    the state, so an older event arriving late never overwrites a newer one.
+    """
+
+    tier = models.ForeignKey(
+        "payments.SubscriptionTier",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name=_("tier"),
+    )
+    stripe_subscription_id = models.CharField(
+        _("Stripe subscription ID"), max_length=255, unique=True
+    )
+    status = models.CharField(_("status"), max_length=32, db_index=True)
+    current_period_end = models.DateTimeField(_("current period ends"), null=True, blank=True)
+    cancel_at_period_end = models.BooleanField(_("cancels at period end"), default=False)
+    livemode = models.BooleanField(_("live mode"), default=False)
+    stripe_state_at = models.DateTimeField(_("state as of"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def grants_access(self) -> bool:
+        return self.status in ACCESS_GRANTING_STATUSES
+
+
+class Subscription(SubscriptionStateFields):
+    """A registered user's Stripe subscription, current or historical."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="subscriptions",
+        verbose_name=_("user"),
+    )
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="subscriptions", verbose_name=_("customer")
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("subscription")
+        verbose_name_plural = _("subscriptions")
+        indexes = [models.Index(fields=["user", "status"], name="payments_sub_user_status")]
+
+    def __str__(self) -> str:
+        return f"{self.stripe_subscription_id} ({self.status})"
+
+
+class GuestSubscription(SubscriptionStateFields):
+    """A subscription bought without an account, reached through a secret link.
+
+    Only a SHA-256 hash of the access token is stored; the token itself exists in
+    the email sent to the buyer and nowhere else.
+    """
+
+    email = models.EmailField(_("email"), db_index=True)
+    stripe_customer_id = models.CharField(
+        _("Stripe customer ID"), max_length=255, blank=True, db_index=True
+    )
+    token_hash = models.CharField(
+        _("access token hash"), max_length=64, unique=True, editable=False
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="guest_subscriptions",
+        verbose_name=_("linked user"),
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("guest subscription")
+        verbose_name_plural = _("guest subscriptions")
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.status})"

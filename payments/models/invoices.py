@@ -143,16 +143,6 @@ class Invoice(models.Model):
     def __str__(self) -> str:
         return self.number
 
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
-        instance._issued_values = {
-            name: value
-            for name, value in zip(field_names, values, strict=True)
-            if name in ISSUED_FIELDS
-        }
-        return instance
-
     def save(self, *args, **kwargs):
         changed = [
             name
@@ -168,3 +158,13 @@ class Invoice(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ImmutableRecordError("Invoices are never deleted; issue a correction instead.")
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._issued_values = {
+            name: value
+            for name, value in zip(field_names, values, strict=True)
+            if name in ISSUED_FIELDS
+        }
+        return instance

@@ -35,3 +35,20 @@ def test_two_tiers_cannot_share_a_test_price_id():
     SubscriptionTier.objects.filter(slug="data").update(stripe_price_id_test="price_1")
     with pytest.raises(IntegrityError), transaction.atomic():
         SubscriptionTier.objects.filter(slug="reader").update(stripe_price_id_test="price_1")
+
+
+@pytest.mark.django_db
+def test_an_invoice_keeps_its_issued_amounts_and_is_never_deleted():
+    from payments.testing.factories import InvoiceFactory
+
+    invoice = InvoiceFactory()
+    invoice.total_amount = 1
+    with pytest.raises(ImmutableRecordError):
+        invoice.save()
+    with pytest.raises(ImmutableRecordError):
+        invoice.delete()
+    from payments.models import Invoice
+
+    with pytest.raises(ImmutableRecordError):
+        Invoice.objects.all().delete()
+    assert Invoice.objects.get().total_amount == 1190

@@ -1,4 +1,4 @@
-"""Issuing invoices: the one entry point the webhook handlers call.
+"""Issuing invoices: the entry point the webhook handlers call.
 
 ``issue_invoice`` runs inside the webhook's transaction. The unique
 ``stripe_invoice_id`` makes a second call for the same Stripe invoice return the

@@ -1,0 +1,61 @@
+"""Keeping local subscription records in step with Stripe's subscription objects.
+
+Stripe delivers events out of order. ``apply_stripe_subscription`` takes the time
+the state was true at Stripe (an event's ``created``) and ignores anything older
+than what the record already holds, so a late ``customer.subscription.updated``
+never undoes a newer cancellation.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from payments.models import GuestSubscription, Subscription, SubscriptionTier
+
+
+def subscription_price_id(stripe_subscription: dict[str, Any]) -> str | None:
+    items = (stripe_subscription.get("items") or {}).get("data") or []
+    if not items:
+        return None
+    price = items[0].get("price") or {}
+    return price.get("id") if isinstance(price, dict) else price
+
+
+def subscription_period_end(stripe_subscription: dict[str, Any]) -> datetime | None:
+    """Since API 2025-03-31 the period sits on the items; older versions kept it on top."""
+    items = (stripe_subscription.get("items") or {}).get("data") or []
+    end = (items[0].get("current_period_end") if items else None) or stripe_subscription.get(
+        "current_period_end"
+    )
+    return datetime.fromtimestamp(end, tz=UTC) if end else None
+
+
+def tier_for_price(price_id: str | None) -> SubscriptionTier | None:
+    if not price_id:
+        return None
+    return SubscriptionTier.objects.with_price_id(price_id).first()
+
+
+def apply_stripe_subscription(
+    record: Subscription | GuestSubscription,
+    stripe_subscription: dict[str, Any],
+    *,
+    as_of: datetime | None,
+) -> bool:
+    """Copy Stripe's state onto ``record`` unless the record already holds newer state.
+
+    ``as_of=None`` means "the freshest state there is" (an API response), which always
+    applies. Returns whether the record was changed; the caller saves it.
+    """
+    if as_of is not None and record.stripe_state_at and as_of < record.stripe_state_at:
+        return False
+    tier = tier_for_price(subscription_price_id(stripe_subscription))
+    if tier is not None:
+        record.tier = tier
+    record.status = stripe_subscription["status"]
+    record.current_period_end = subscription_period_end(stripe_subscription)
+    record.cancel_at_period_end = bool(stripe_subscription.get("cancel_at_period_end"))
+    record.livemode = bool(stripe_subscription.get("livemode"))
+    record.stripe_state_at = as_of or datetime.now(tz=UTC)
+    return True

@@ -1,0 +1,1 @@
+"""Test support that ships with the app, so sites can test their paywalled views offline."""

@@ -1,1 +1,10 @@
-"""System checks: every missing or contradictory setting surfaces in ``manage.py check``."""
+"""System checks: every missing or contradictory setting surfaces in ``manage.py check``.
+
+Importing this package (``PaymentsConfig.ready()`` does) registers the checks:
+settings in ``configuration``, sellable tiers in ``tiers``, the PDF toolchain in
+``pdf``. Ids: ``payments.E0xx`` for errors, ``payments.W0xx`` for warnings.
+"""
+
+from payments.checks import configuration, pdf, tiers
+
+__all__ = ["configuration", "pdf", "tiers"]

@@ -1,0 +1,38 @@
+"""Stripe events and identity events: evidence, so the admin only reads them."""
+
+from django.contrib import admin
+
+from payments.models import IdentityEvent, StripeCheckoutEvent
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Staff may look but never add, change or delete: every field is read-only."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+
+@admin.register(StripeCheckoutEvent)
+class StripeCheckoutEventAdmin(ReadOnlyAdmin):
+    list_display = ["event_id", "event_type", "outcome", "livemode", "received_at", "processed_at"]
+    list_filter = ["event_type", "outcome", "livemode"]
+    search_fields = ["event_id", "event_type"]
+    date_hierarchy = "received_at"
+
+
+@admin.register(IdentityEvent)
+class IdentityEventAdmin(ReadOnlyAdmin):
+    list_display = ["event_type", "user", "email", "ip_address", "created_at"]
+    list_filter = ["event_type"]
+    list_select_related = ["user"]
+    search_fields = ["email", "user__email", "user__username"]
+    date_hierarchy = "created_at"

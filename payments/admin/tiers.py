@@ -1,0 +1,37 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from payments.models import SubscriptionTier
+
+
+@admin.register(SubscriptionTier)
+class SubscriptionTierAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "slug",
+        "unit_amount",
+        "currency",
+        "interval",
+        "stripe_price_id_test",
+        "stripe_price_id_live",
+        "position",
+        "is_active",
+    ]
+    list_editable = ["position", "is_active"]
+    list_filter = ["is_active", "interval"]
+    search_fields = ["slug", "name", "stripe_price_id_test", "stripe_price_id_live"]
+    prepopulated_fields = {"slug": ["name"]}
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "description", ("position", "is_active")]}),
+        (_("Price"), {"fields": [("unit_amount", "currency", "interval")]}),
+        (
+            _("Stripe price IDs"),
+            {
+                "fields": [("stripe_price_id_test", "stripe_price_id_live")],
+                "description": _(
+                    "The price ID of the mode set by STRIPE_LIVE_MODE is used at checkout."
+                ),
+            },
+        ),
+        (_("Features"), {"fields": [("includes_data", "includes_reading", "includes_ebooks")]}),
+    ]

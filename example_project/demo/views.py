@@ -1,0 +1,46 @@
+"""One page per feature, each gated by ``payments.access`` in one line."""
+
+from decimal import Decimal
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
+from payments.access import features_for_request, requires_feature
+from payments.models import SubscriptionTier
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "demo/home.html", {"features": sorted(features_for_request(request))})
+
+
+def pricing(request: HttpRequest) -> HttpResponse:
+    tiers = [(tier, display_price(tier)) for tier in SubscriptionTier.objects.active()]
+    return render(request, "demo/pricing.html", {"tiers": tiers})
+
+
+def display_price(tier: SubscriptionTier) -> str:
+    """``9,90`` in German, ``9.90`` in English; empty while the tier has no price."""
+    if tier.unit_amount is None:
+        return ""
+    return number_format(Decimal(tier.unit_amount) / 100, decimal_pos=2)
+
+
+@requires_feature("data")
+def data_product(request: HttpRequest) -> HttpResponse:
+    rows = [("2026-01", 1204), ("2026-02", 1311), ("2026-03", 1498)]
+    return render(request, "demo/data.html", {"rows": rows})
+
+
+@requires_feature("reading")
+def blog_post(request: HttpRequest) -> HttpResponse:
+    return render(request, "demo/blog_post.html")
+
+
+@requires_feature("ebooks")
+def ebook_download(request: HttpRequest) -> HttpResponse:
+    text = _("The demo ebook: thank you for subscribing.")
+    response = HttpResponse(f"{text}\n", content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="demo-ebook.txt"'
+    return response

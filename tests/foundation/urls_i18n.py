@@ -1,0 +1,7 @@
+"""The contract's layout for a site with i18n_patterns."""
+
+from django.conf.urls.i18n import i18n_patterns
+from django.urls import include, path
+
+urlpatterns = [path("payments/", include("payments.webhook_urls"))]
+urlpatterns += i18n_patterns(path("payments/", include("payments.urls")))

@@ -1,9 +1,13 @@
 # The two commands a newcomer needs: `make demo` and `make test`.
+SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+FAKE_STRIPE_PORT ?= 12111
 STAMP := $(VENV)/.installed
+# The fake Stripe signs its webhooks with the secret the example settings expect.
+FAKE_STRIPE_WEBHOOK_SECRET := whsec_fake_stripe_demo
 
 .PHONY: demo test test-postgres lint bench install clean
 
@@ -14,6 +18,32 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The example site on SQLite at http://127.0.0.1:$(PORT). Without STRIPE_TEST_SECRET_KEY
+# (or STRIPE_LIVE_SECRET_KEY) in the environment, a fake Stripe runs alongside it and
+# stops with the server.
+demo: $(STAMP)
+	@set -euo pipefail; \
+	cd example_project; \
+	python=../$(BIN)/python; \
+	export SITE_URL="$${SITE_URL:-http://127.0.0.1:$(PORT)}"; \
+	if [ -z "$${STRIPE_TEST_SECRET_KEY:-}$${STRIPE_LIVE_SECRET_KEY:-}" ]; then \
+		export STRIPE_API_BASE=http://127.0.0.1:$(FAKE_STRIPE_PORT); \
+		$$python -m payments.testing.fake_stripe --port $(FAKE_STRIPE_PORT) \
+			--webhook-url http://127.0.0.1:$(PORT)/payments/checkout/webhook/ \
+			--webhook-secret $(FAKE_STRIPE_WEBHOOK_SECRET) & \
+		fake=$$!; \
+		trap 'kill $$fake 2>/dev/null || true' EXIT INT TERM; \
+		for _ in $$(seq 100); do \
+			(exec 3<>/dev/tcp/127.0.0.1/$(FAKE_STRIPE_PORT)) 2>/dev/null && break; \
+			kill -0 $$fake 2>/dev/null || { echo "fake Stripe did not start (port $(FAKE_STRIPE_PORT) taken?)" >&2; exit 1; }; \
+			sleep 0.1; \
+		done; \
+		echo "Fake Stripe at $$STRIPE_API_BASE (no STRIPE_TEST_SECRET_KEY set)"; \
+	fi; \
+	$$python manage.py migrate --noinput; \
+	$$python manage.py seed_demo; \
+	$$python manage.py runserver 127.0.0.1:$(PORT)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -264,7 +264,9 @@ class FakeStripe:
         self.deliver(events)
         return events
 
-    def renew_subscription(self, subscription_id: str, *, deliver: bool = True):
+    def renew_subscription(
+        self, subscription_id: str, *, deliver: bool = True
+    ) -> list[StripeObject]:
         """Bill the next period now (or end a subscription set to cancel at period end)."""
         events = self.state.renew_subscription(subscription_id)
         if deliver:
@@ -325,6 +327,7 @@ class FakeStripe:
         except Exception as error:  # a site that is down must not break the fake
             logger.warning("Webhook %s for %s failed: %s", event["type"], event["id"], error)
             delivery = Delivery(event["id"], event["type"], None, str(error))
+        logger.info("Posted %s %s: %s", event["type"], event["id"], delivery.status)
         self.deliveries.append(delivery)
         return delivery
 
@@ -360,7 +363,9 @@ class FakeStripe:
             self.requests.append(RecordedRequest(method, path, params, headers, status))
         return status, body, extra_headers
 
-    def _answer(self, method, path, params, headers):
+    def _answer(
+        self, method: str, path: str, params: dict[str, Any], headers: dict[str, str]
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
         api_key = _bearer_key(headers.get("authorization", ""))
         try:
             livemode = _livemode_of(api_key)
@@ -376,9 +381,7 @@ class FakeStripe:
         except StripeError as error:
             status, body, events = error.status, error.as_json(), []
         request_id = new_id("req")
-        for event in events:
-            event["request"] = {"id": request_id, "idempotency_key": idempotency_key}
-            self.state.objects["event"][event["id"]]["request"] = dict(event["request"])
+        self.state.attach_request(events, {"id": request_id, "idempotency_key": idempotency_key})
         self.deliver_later(events)
         if idempotency_key and method in ("POST", "DELETE"):
             self._idempotency[(api_key, idempotency_key)] = _IdempotentResult(
@@ -405,7 +408,9 @@ def _livemode_of(api_key: str) -> bool:
     return "_live_" in api_key
 
 
-def _replay(earlier: _IdempotentResult, method, path, params, key):
+def _replay(
+    earlier: _IdempotentResult, method: str, path: str, params: dict[str, Any], key: str
+) -> tuple[int, dict[str, Any], dict[str, str]]:
     if (earlier.method, earlier.path, earlier.params) != (method, path, params):
         error = StripeError(
             "Keys for idempotent requests can only be used with the same parameters they "
@@ -574,7 +579,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._dispatch("DELETE")
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        logger.debug("%s " + format, self.address_string(), *args)
+        logger.info("%s " + format, self.address_string(), *args)
 
     def _dispatch(self, method: str) -> None:
         url = urlsplit(self.path)

@@ -585,20 +585,22 @@ class FakeStripeState:
                     "A canceled subscription can only update its cancellation_details "
                     "and metadata.",
                 )
-            before = copy.deepcopy(subscription)
+            # Changes are made on a draft and kept only if every one is valid, so a
+            # refused update leaves the subscription exactly as it was (as Stripe does).
+            draft = copy.deepcopy(subscription)
             for index, change in enumerate(params.get("items") or []):
-                self._update_item(subscription, change, index)
+                self._update_item(draft, change, index)
             if "cancel_at_period_end" in params:
                 cancel = as_bool(params["cancel_at_period_end"])
-                subscription["cancel_at_period_end"] = cancel
-                subscription["cancel_at"] = (
-                    subscription["items"]["data"][0]["current_period_end"] if cancel else None
+                draft["cancel_at_period_end"] = cancel
+                draft["cancel_at"] = (
+                    draft["items"]["data"][0]["current_period_end"] if cancel else None
                 )
-                subscription["canceled_at"] = int(time.time()) if cancel else None
+                draft["canceled_at"] = int(time.time()) if cancel else None
             if "metadata" in params:
-                subscription["metadata"] = merge_metadata(
-                    subscription["metadata"], params["metadata"]
-                )
+                draft["metadata"] = merge_metadata(draft["metadata"], params["metadata"])
+            before = copy.deepcopy(subscription)
+            subscription.update(draft)
             events = []
             previous = changed_fields(before, subscription)
             if previous:
@@ -853,6 +855,13 @@ class FakeStripeState:
         self.events.append(event)
         self._store(event)
         return copy.deepcopy(event)
+
+    def attach_request(self, events: list[StripeObject], request: dict[str, Any]) -> None:
+        """Name the API request that caused ``events`` (their ``request`` field)."""
+        with self.lock:
+            for event in events:
+                event["request"] = dict(request)
+                self.objects["event"][event["id"]]["request"] = dict(request)
 
     # -- expand ----------------------------------------------------------------------------
 

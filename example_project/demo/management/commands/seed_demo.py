@@ -14,6 +14,7 @@ import stripe
 from django.core.management.base import BaseCommand, CommandError
 
 from payments.conf import payments_settings
+from payments.exceptions import PaymentsImproperlyConfigured
 from payments.models import SubscriptionTier
 from payments.services.stripe_api import stripe_client
 
@@ -27,11 +28,16 @@ DEMO_PRICES = {
 
 class Command(BaseCommand):
     help = "Create test-mode Stripe prices for the demo tiers and store their IDs."
+    # The checks would only warn about the missing prices this command creates.
+    requires_system_checks: list[str] = []
 
     def handle(self, *args: Any, **options: Any) -> None:
         if payments_settings.STRIPE_LIVE_MODE:
             raise CommandError("seed_demo creates test-mode prices only; STRIPE_LIVE_MODE is on.")
-        client = stripe_client()
+        try:
+            client = stripe_client()
+        except PaymentsImproperlyConfigured as exc:
+            raise CommandError(str(exc)) from exc
         for slug, (amount, currency, interval) in DEMO_PRICES.items():
             tier = SubscriptionTier.objects.filter(slug=slug).first()
             if tier is None:

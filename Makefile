@@ -46,7 +46,7 @@ demo: $(STAMP)
 	$$python manage.py runserver 127.0.0.1:$(PORT)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	env -u DATABASE_URL -u PAYMENTS_REQUIRE_POSTGRES $(BIN)/python -m pytest
 
 test-postgres: $(STAMP)
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} \

@@ -76,17 +76,16 @@ def guest_features(guest: GuestSubscription | None) -> frozenset[str]:
 
 
 def guest_for_request(request: HttpRequest) -> GuestSubscription | None:
-    """The guest subscription of ``?token=``, else the one remembered in the session.
+    """The guest subscription of a valid ``?token=``, else the one remembered in the session.
 
     A valid token is remembered so the guest keeps access on the next page. The
     session key is cycled first, as on login, so a planted session cannot collect a
     guest's access.
     """
     session = getattr(request, "session", None)
-    token = request.GET.get("token")
-    if token:
-        guest = find_guest_subscription(token)
-        if guest is not None and session is not None and session.get(SESSION_KEY) != guest.pk:
+    guest = find_guest_subscription(request.GET.get("token"))
+    if guest is not None:
+        if session is not None and session.get(SESSION_KEY) != guest.pk:
             session.cycle_key()
             session[SESSION_KEY] = guest.pk
         return guest

@@ -96,6 +96,22 @@ def test_an_unknown_token_grants_nothing_and_is_not_remembered():
     assert SESSION_KEY not in session
 
 
+def test_a_stale_token_in_the_url_does_not_hide_the_remembered_guest():
+    GuestSubscriptionFactory(tier=tier("data"), token="t" * 43)
+    session = SessionStore()
+    features_for_request(request_for(token="t" * 43, session=session))
+    assert features_for_request(request_for(token="stale", session=session)) == {"data"}
+
+
+def test_a_planted_session_key_is_replaced_when_a_guest_arrives():
+    GuestSubscriptionFactory(tier=tier("data"), token="t" * 43)
+    session = SessionStore()
+    session.create()
+    planted = session.session_key
+    features_for_request(request_for(token="t" * 43, session=session))
+    assert session.session_key != planted
+
+
 def test_a_canceled_guest_subscription_grants_nothing():
     GuestSubscriptionFactory(tier=tier("premium"), token="t" * 43, status="canceled")
     assert features_for_request(request_for(token="t" * 43)) == frozenset()

@@ -161,8 +161,8 @@ class FakeStripe:
 
     @property
     def events(self) -> list[StripeObject]:
-        with self.state.lock:
-            return list(self.state.events)
+        """Every event so far, oldest first, whether delivered or not."""
+        return self.state.all("event")
 
     def deliver_webhooks_to(self, url: str, secret: str) -> None:
         """Post every later event to ``url``, signed with ``secret`` (a live server)."""
@@ -380,10 +380,18 @@ class FakeStripe:
             status, body, events = 200, *route_api(self.state, method, path, params, livemode)
         except StripeError as error:
             status, body, events = error.status, error.as_json(), []
+        except (TypeError, ValueError) as error:  # a hash where a string belongs, and such
+            status, body, events = 400, StripeError(f"Invalid request: {error}").as_json(), []
+        except Exception:
+            logger.exception("Fake Stripe failed on %s %s", method, path)
+            error = StripeError(
+                "The fake Stripe failed; see its log.", status=500, type="api_error"
+            )
+            status, body, events = error.status, error.as_json(), []
         request_id = new_id("req")
         self.state.attach_request(events, {"id": request_id, "idempotency_key": idempotency_key})
         self.deliver_later(events)
-        if idempotency_key and method in ("POST", "DELETE"):
+        if idempotency_key and method in ("POST", "DELETE") and status < 500:
             self._idempotency[(api_key, idempotency_key)] = _IdempotentResult(
                 method, path, params, status, body
             )
@@ -608,6 +616,9 @@ class _Handler(BaseHTTPRequestHandler):
             page = pages.serve(self.fake, method, path, params)
         except StripeError as error:
             page = pages.error_page(error)
+        except Exception:
+            logger.exception("Fake Stripe page %s %s failed", method, path)
+            page = pages.error_page(StripeError("The fake Stripe failed.", status=500))
         if page.redirect:
             self._send(HTTPStatus.SEE_OTHER, b"", {"Location": page.redirect})
         else:

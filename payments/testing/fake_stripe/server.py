@@ -137,8 +137,13 @@ class FakeStripe:
         return f"http://{self.host}:{self.port}"
 
     def reset(self) -> None:
-        """Forget every object, request, event and webhook target (between tests)."""
-        self.flush_webhooks()
+        """Forget every object, request, event and webhook target (between tests).
+
+        Events held for a test client are dropped (that client's test is over);
+        events already queued for a URL still go there before the target is cleared.
+        """
+        self._held.clear()
+        self._outbox.join()
         with self._api_lock:
             self.state.reset()
             self.requests.clear()
@@ -146,7 +151,6 @@ class FakeStripe:
             self._idempotency.clear()
             self.webhook_url = self.webhook_secret = ""
             self.webhook_sender = None
-            self._held.clear()
 
     # -- configuration tests reach for -----------------------------------------------
 

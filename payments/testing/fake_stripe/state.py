@@ -415,6 +415,7 @@ class FakeStripeState:
                 "status": "open",
                 "subscription": None,
                 "success_url": params.get("success_url"),
+                "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
                 "url": f"{self.base_url}/checkout/{session_id}",
                 # Not part of Stripe's session object; kept to build the subscription.
                 "_line_items": items,
@@ -505,6 +506,7 @@ class FakeStripeState:
                 payment_status="paid",
                 status="complete",
                 subscription=subscription["id"],
+                url=None,  # Stripe drops the hosted page's address once paid
                 amount_total=invoice["total"],
                 total_details={
                     "amount_discount": 0,
@@ -729,6 +731,10 @@ class FakeStripeState:
                 "livemode": subscription["livemode"],
                 "metadata": {},
                 "number": f"{customer['invoice_prefix']}-{self._invoice_sequence:04d}",
+                # As on Stripe, the invoice's own period is when it was made; the
+                # service period it bills is on each line (``lines.data[].period``).
+                "period_end": now,
+                "period_start": now,
                 "parent": {
                     "quote_details": None,
                     "subscription_details": {

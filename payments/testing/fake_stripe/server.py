@@ -331,7 +331,8 @@ class FakeStripe:
         except Exception as error:  # a site that is down must not break the fake
             logger.warning("Webhook %s for %s failed: %s", event["type"], event["id"], error)
             delivery = Delivery(event["id"], event["type"], None, str(error))
-        logger.info("Posted %s %s: %s", event["type"], event["id"], delivery.status)
+        level = logging.INFO if delivery.status and delivery.status < 300 else logging.WARNING
+        logger.log(level, "Posted %s %s: %s", event["type"], event["id"], delivery.status)
         self.deliveries.append(delivery)
         return delivery
 
@@ -347,7 +348,7 @@ class FakeStripe:
             },
         )
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:
+            with _no_redirects.open(request, timeout=30) as response:
                 return response.status
         except urllib.error.HTTPError as error:
             return error.code
@@ -400,6 +401,16 @@ class FakeStripe:
                 method, path, params, status, body
             )
         return status, body, {"Request-Id": request_id}
+
+
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    """Stripe does not follow a webhook's redirect; it counts as a failed delivery."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_no_redirects = urllib.request.build_opener(_RefuseRedirects)
 
 
 def _bearer_key(authorization: str) -> str:

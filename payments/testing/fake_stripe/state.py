@@ -379,6 +379,11 @@ class FakeStripeState:
             )
         if not params.get("success_url") and params.get("ui_mode") != "embedded":
             raise required("success_url")
+        if params.get("customer") and params.get("customer_email"):
+            raise StripeError(
+                "You may only specify one of these parameters: customer, customer_email.",
+                param="customer_email",
+            )
         line_items = params.get("line_items") or []
         if not line_items:
             raise StripeError(

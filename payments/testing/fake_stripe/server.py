@@ -99,7 +99,7 @@ class FakeStripe:
     deliveries: list[Delivery] = field(default_factory=list)
     webhook_sender: WebhookSender | None = field(default=None, repr=False)
     _server: ThreadingHTTPServer | None = field(default=None, repr=False)
-    _idempotency: dict[tuple[str, str], _IdempotentResult] = field(default_factory=dict)
+    _idempotency: dict[tuple[str, str], _IdempotentResult] = field(default_factory=dict, repr=False)
     _api_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _outbox: queue.Queue = field(default_factory=queue.Queue, repr=False)
     _held: list[StripeObject] = field(default_factory=list, repr=False)

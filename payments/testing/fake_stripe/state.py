@@ -616,10 +616,9 @@ class FakeStripeState:
                 draft["canceled_at"] = int(time.time()) if cancel else None
             if "metadata" in params:
                 draft["metadata"] = merge_metadata(draft["metadata"], params["metadata"])
-            before = copy.deepcopy(subscription)
+            previous = changed_fields(subscription, draft)
             subscription.update(draft)
             events = []
-            previous = changed_fields(before, subscription)
             if previous:
                 events.append(self.emit("customer.subscription.updated", subscription, previous))
             return copy.deepcopy(subscription), events

@@ -10,6 +10,7 @@ from urllib.parse import urljoin
 
 import pytest
 import requests
+import stripe
 
 from payments.services.stripe_api import stripe_client
 from tests.testing.conftest import SECRET
@@ -136,21 +137,50 @@ def test_portal_refuses_another_customers_subscription(fake_stripe, portal):
     )
 
 
-def test_cli_serves_the_api_on_the_port_it_prints():
+def test_demo_process_sells_a_subscription_end_to_end(receiver):
+    """What ``make demo`` relies on: the CLI process, its printed URL, signed webhooks."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "payments.testing.fake_stripe", "--port", "0"],
+        [
+            sys.executable,
+            "-m",
+            "payments.testing.fake_stripe",
+            "--port",
+            "0",
+            "--webhook-url",
+            receiver.url,
+            "--webhook-secret",
+            SECRET,
+        ],
         stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
         text=True,
     )
     try:
         url = process.stdout.readline().strip()
-        response = requests.get(
-            f"{url}/v1/customers/cus_nope",
-            headers={"Authorization": "Bearer sk_test_1"},
-            timeout=10,
+        client = stripe.StripeClient("sk_test_demo", base_addresses={"api": url})
+        price = client.v1.prices.create(
+            params={
+                "unit_amount": 900,
+                "currency": "eur",
+                "recurring": {"interval": "month"},
+                "product_data": {"name": "Reader"},
+            }
         )
-        assert response.status_code == 404
-        assert response.json()["error"]["code"] == "resource_missing"
+        session = client.v1.checkout.sessions.create(
+            params={
+                "mode": "subscription",
+                "line_items": [{"price": price.id}],
+                "success_url": "http://127.0.0.1:1/ok/",
+            }
+        )
+        response = pay(session)
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+    assert response.headers["Location"] == "http://127.0.0.1:1/ok/"
+    assert receiver.types == [
+        "checkout.session.completed",
+        "customer.subscription.created",
+        "invoice.paid",
+    ]

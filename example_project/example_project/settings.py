@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+import django
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -83,10 +84,15 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
-# Emails (invoices, guest access links) are printed in the terminal.
-EMAIL_BACKEND = os.environ.get(
+# Emails (invoices, guest access links) are printed in the terminal. Django 6.1
+# replaces EMAIL_BACKEND with MAILERS and refuses both at once.
+mail_backend = os.environ.get(
     "DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
 )
+if django.VERSION >= (6, 1):
+    MAILERS = {"default": {"BACKEND": mail_backend}}
+else:
+    EMAIL_BACKEND = mail_backend
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Beispiel Verlag <shop@example.com>")
 
 # The demo's own fake Stripe (see the Makefile's `demo` target).

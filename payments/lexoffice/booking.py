@@ -66,7 +66,9 @@ def book_invoice(invoice: Invoice, *, client: LexofficeClient | None = None) -> 
 
     Safe to call again after any failure: an existing voucher with the invoice's
     number is reused (and gets the PDF only if it has no file yet). Does not save
-    the invoice; the caller records the id, the sync time and any error.
+    the invoice; the caller records the id, the sync time and any error. Lookup and
+    create are two requests, so callers must not book one invoice from two workers
+    at once (the delivery step holds the invoice's row lock while it calls this).
     """
     client = client or default_client
     category = booking_category(invoice)

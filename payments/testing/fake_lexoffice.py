@@ -144,7 +144,6 @@ class FakeLexoffice:
 
     def start(self) -> FakeLexoffice:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 

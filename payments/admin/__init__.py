@@ -1,1 +1,5 @@
 """Admin screens, one module per concern."""
+
+from payments.admin import webhooks
+
+__all__ = ["webhooks"]

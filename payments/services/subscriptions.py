@@ -59,3 +59,29 @@ def apply_stripe_subscription(
     record.livemode = bool(stripe_subscription.get("livemode"))
     record.stripe_state_at = as_of or datetime.now(tz=UTC)
     return True
+
+
+def find_subscription_record(
+    stripe_subscription_id: str | None,
+) -> Subscription | GuestSubscription | None:
+    """The local record (a user's or a guest's) of a Stripe subscription, if any."""
+    if not stripe_subscription_id:
+        return None
+    for model in (Subscription, GuestSubscription):
+        record = model.objects.filter(stripe_subscription_id=stripe_subscription_id).first()
+        if record is not None:
+            return record
+    return None
+
+
+def status_after_checkout(checkout_session: dict[str, Any]) -> str:
+    """The subscription's status as a completed Checkout Session implies it.
+
+    Stripe's advice is to provision on ``checkout.session.completed``: a paid (or
+    free, e.g. a full coupon) session means an active subscription. A session paid
+    by a delayed method (SEPA) is ``unpaid`` until the money arrives. The
+    ``customer.subscription.*`` events then carry the exact state.
+    """
+    if checkout_session.get("payment_status") in ("paid", "no_payment_required"):
+        return "active"
+    return "incomplete"

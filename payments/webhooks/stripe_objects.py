@@ -1,0 +1,24 @@
+"""Reading Stripe objects that an event refers to but does not carry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def object_id(value: str | dict[str, Any] | None) -> str | None:
+    """An ID whether Stripe sent the bare ID or the expanded object."""
+    if isinstance(value, dict):
+        return value.get("id")
+    return value or None
+
+
+def retrieve_invoice(invoice_id: str) -> dict[str, Any]:
+    from payments.services.stripe_api import stripe_client
+
+    return stripe_client().v1.invoices.retrieve(invoice_id).to_dict()
+
+
+def retrieve_subscription(subscription_id: str) -> dict[str, Any]:
+    from payments.services.stripe_api import stripe_client
+
+    return stripe_client().v1.subscriptions.retrieve(subscription_id).to_dict()

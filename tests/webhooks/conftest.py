@@ -29,3 +29,29 @@ def webhook(client, django_capture_on_commit_callbacks):
             return stripe_events.post(client, payload, **sign_options)
 
     return deliver
+
+
+@pytest.fixture
+def stripe_sale(fake_stripe, db):
+    """A tier priced in the fake Stripe, and a way to sell it like the views would.
+
+    ``sell(user=None, email=..., metadata=True)`` completes a checkout in the fake
+    and returns Stripe's three events (checkout.session.completed,
+    customer.subscription.created, invoice.paid), undelivered.
+    """
+    price = fake_stripe.create_price(990, product_name="Reader")
+    tier = SubscriptionTierFactory(
+        slug="reader-fake", name="Reader", stripe_price_id_test=price["id"]
+    )
+
+    def sell(user=None, email="buyer@example.com", metadata=True):
+        session = fake_stripe.create_checkout_session(
+            price["id"],
+            customer_email=email,
+            client_reference_id=str(user.pk) if user else None,
+            metadata={"price_id": price["id"], "tier": tier.slug} if metadata else None,
+        )
+        return fake_stripe.complete_checkout(session["id"], deliver=False)
+
+    sell.tier = tier
+    return sell

@@ -343,3 +343,38 @@ def test_billing_portal_for_an_unknown_customer_is_refused(client):
     with pytest.raises(stripe.InvalidRequestError) as caught:
         client.v1.billing_portal.sessions.create(params={"customer": "cus_nope"})
     assert caught.value.param == "customer"
+
+
+def test_malformed_values_get_400_naming_the_param_and_create_nothing(fake_stripe, client):
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        client.v1.prices.create(
+            params={"unit_amount": "nine", "currency": "eur", "product_data": {"name": "X"}}
+        )
+    assert caught.value.param == "unit_amount"
+
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        client.v1.prices.create(
+            params={
+                "unit_amount": 900,
+                "currency": "eur",
+                "recurring": {"interval": "fortnight"},
+                "product_data": {"name": "X"},
+            }
+        )
+    assert caught.value.param == "recurring[interval]"
+    assert fake_stripe.state.all("product") == []
+
+
+def test_a_string_where_a_hash_belongs_is_a_400_not_a_crash(fake_stripe):
+    response = requests.post(
+        f"{fake_stripe.url}/v1/customers",
+        data="metadata=oops",
+        headers={
+            "Authorization": "Bearer sk_test_1",
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
+        timeout=5,
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["type"] == "invalid_request_error"
+    assert fake_stripe.state.all("customer") == []

@@ -161,8 +161,8 @@ class FakeStripe:
 
     @property
     def events(self) -> list[StripeObject]:
-        with self.state.lock:
-            return list(self.state.events)
+        """Every event so far, oldest first, whether delivered or not."""
+        return self.state.all("event")
 
     def deliver_webhooks_to(self, url: str, secret: str) -> None:
         """Post every later event to ``url``, signed with ``secret`` (a live server)."""
@@ -264,7 +264,9 @@ class FakeStripe:
         self.deliver(events)
         return events
 
-    def renew_subscription(self, subscription_id: str, *, deliver: bool = True):
+    def renew_subscription(
+        self, subscription_id: str, *, deliver: bool = True
+    ) -> list[StripeObject]:
         """Bill the next period now (or end a subscription set to cancel at period end)."""
         events = self.state.renew_subscription(subscription_id)
         if deliver:
@@ -325,6 +327,7 @@ class FakeStripe:
         except Exception as error:  # a site that is down must not break the fake
             logger.warning("Webhook %s for %s failed: %s", event["type"], event["id"], error)
             delivery = Delivery(event["id"], event["type"], None, str(error))
+        logger.info("Posted %s %s: %s", event["type"], event["id"], delivery.status)
         self.deliveries.append(delivery)
         return delivery
 
@@ -360,7 +363,9 @@ class FakeStripe:
             self.requests.append(RecordedRequest(method, path, params, headers, status))
         return status, body, extra_headers
 
-    def _answer(self, method, path, params, headers):
+    def _answer(
+        self, method: str, path: str, params: dict[str, Any], headers: dict[str, str]
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
         api_key = _bearer_key(headers.get("authorization", ""))
         try:
             livemode = _livemode_of(api_key)
@@ -375,12 +380,18 @@ class FakeStripe:
             status, body, events = 200, *route_api(self.state, method, path, params, livemode)
         except StripeError as error:
             status, body, events = error.status, error.as_json(), []
+        except (TypeError, ValueError) as error:  # a hash where a string belongs, and such
+            status, body, events = 400, StripeError(f"Invalid request: {error}").as_json(), []
+        except Exception:
+            logger.exception("Fake Stripe failed on %s %s", method, path)
+            error = StripeError(
+                "The fake Stripe failed; see its log.", status=500, type="api_error"
+            )
+            status, body, events = error.status, error.as_json(), []
         request_id = new_id("req")
-        for event in events:
-            event["request"] = {"id": request_id, "idempotency_key": idempotency_key}
-            self.state.objects["event"][event["id"]]["request"] = dict(event["request"])
+        self.state.attach_request(events, {"id": request_id, "idempotency_key": idempotency_key})
         self.deliver_later(events)
-        if idempotency_key and method in ("POST", "DELETE"):
+        if idempotency_key and method in ("POST", "DELETE") and status < 500:
             self._idempotency[(api_key, idempotency_key)] = _IdempotentResult(
                 method, path, params, status, body
             )
@@ -405,7 +416,9 @@ def _livemode_of(api_key: str) -> bool:
     return "_live_" in api_key
 
 
-def _replay(earlier: _IdempotentResult, method, path, params, key):
+def _replay(
+    earlier: _IdempotentResult, method: str, path: str, params: dict[str, Any], key: str
+) -> tuple[int, dict[str, Any], dict[str, str]]:
     if (earlier.method, earlier.path, earlier.params) != (method, path, params):
         error = StripeError(
             "Keys for idempotent requests can only be used with the same parameters they "
@@ -574,7 +587,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._dispatch("DELETE")
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        logger.debug("%s " + format, self.address_string(), *args)
+        logger.info("%s " + format, self.address_string(), *args)
 
     def _dispatch(self, method: str) -> None:
         url = urlsplit(self.path)
@@ -603,6 +616,9 @@ class _Handler(BaseHTTPRequestHandler):
             page = pages.serve(self.fake, method, path, params)
         except StripeError as error:
             page = pages.error_page(error)
+        except Exception:
+            logger.exception("Fake Stripe page %s %s failed", method, path)
+            page = pages.error_page(StripeError("The fake Stripe failed.", status=500))
         if page.redirect:
             self._send(HTTPStatus.SEE_OTHER, b"", {"Location": page.redirect})
         else:

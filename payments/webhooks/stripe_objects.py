@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from payments.services.stripe_api import stripe_client, to_dict
+
 
 def object_id(value: str | dict[str, Any] | None) -> str | None:
     """An ID whether Stripe sent the bare ID or the expanded object."""
@@ -13,12 +15,8 @@ def object_id(value: str | dict[str, Any] | None) -> str | None:
 
 
 def retrieve_invoice(invoice_id: str) -> dict[str, Any]:
-    from payments.services.stripe_api import stripe_client
-
-    return stripe_client().v1.invoices.retrieve(invoice_id).to_dict()
+    return to_dict(stripe_client().v1.invoices.retrieve(invoice_id))
 
 
 def retrieve_subscription(subscription_id: str) -> dict[str, Any]:
-    from payments.services.stripe_api import stripe_client
-
-    return stripe_client().v1.subscriptions.retrieve(subscription_id).to_dict()
+    return to_dict(stripe_client().v1.subscriptions.retrieve(subscription_id))

@@ -20,9 +20,9 @@ class StripeCheckoutEvent(models.Model):
         PROCESSED = "processed", _("processed")
         IGNORED_TYPE = "ignored_type", _("ignored: unhandled type")
         IGNORED_LIVEMODE = "ignored_livemode", _("ignored: other mode")
-        #: A subscription event for a subscription not known yet (its checkout has
-        #: not arrived): kept with its payload and applied when the checkout does.
-        DEFERRED = "deferred", _("deferred until its checkout arrives")
+        #: About a subscription not known here (yet): no effect. A checkout
+        #: arriving later reads the subscription's current state from Stripe.
+        IGNORED_UNKNOWN = "ignored_unknown", _("ignored: unknown subscription")
 
     event_id = models.CharField(_("Stripe event ID"), max_length=255, unique=True)
     event_type = models.CharField(_("type"), max_length=100, db_index=True)

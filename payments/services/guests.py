@@ -32,17 +32,15 @@ def create_guest_subscription(
     tier: SubscriptionTier | None,
     stripe_customer_id: str,
     stripe_subscription_id: str,
-    status: str,
     livemode: bool,
 ) -> tuple[GuestSubscription, str]:
-    """A new guest subscription (unsaved) and the clear access token for its email."""
+    """A new guest subscription (unsaved, no state yet) and the clear token for its email."""
     token = new_token()
     guest = GuestSubscription(
         email=email,
         tier=tier,
         stripe_customer_id=stripe_customer_id,
         stripe_subscription_id=stripe_subscription_id,
-        status=status,
         livemode=livemode,
         token_hash=hash_token(token),
     )

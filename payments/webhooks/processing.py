@@ -32,7 +32,6 @@ logger = logging.getLogger("payments.webhooks")
 class Result(enum.Enum):
     PROCESSED = "processed"
     IGNORED = "ignored"
-    DEFERRED = "deferred"
     DUPLICATE = "duplicate"
 
 
@@ -53,10 +52,7 @@ def process_event(event: StripeEvent) -> Result:
     except Exception:
         _record_failure(event)
         raise
-    result = {
-        Outcome.PROCESSED: Result.PROCESSED,
-        Outcome.DEFERRED: Result.DEFERRED,
-    }.get(outcome, Result.IGNORED)
+    result = Result.PROCESSED if outcome == Outcome.PROCESSED else Result.IGNORED
     return _log(event, result, outcome)
 
 
@@ -92,8 +88,7 @@ def _record_and_handle(event: StripeEvent) -> Outcome:
         handled = handler_for(event.type)(event)
         if handled is not None and handled != outcome:
             row.outcome = outcome = handled
-            row.processed_at = None
-            row.save(update_fields=["outcome", "processed_at"])
+            row.save(update_fields=["outcome"])
     return outcome
 
 

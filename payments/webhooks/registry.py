@@ -45,7 +45,8 @@ class StripeEvent:
 
 
 #: A handler applies one event's domain changes. It returns an outcome only when
-#: it differs from ``processed`` (``deferred``), so the common path needs no update.
+#: it differs from ``processed`` (``ignored_unknown``), so the common path needs no
+#: update of the event's row.
 Handler = Callable[[StripeEvent], Outcome | None]
 
 _handlers: dict[str, Handler] = {}

@@ -18,5 +18,6 @@ def retrieve_invoice(invoice_id: str) -> dict[str, Any]:
     return to_dict(stripe_client().v1.invoices.retrieve(invoice_id))
 
 
-def retrieve_subscription(subscription_id: str) -> dict[str, Any]:
-    return to_dict(stripe_client().v1.subscriptions.retrieve(subscription_id))
+def retrieve_subscription(subscription_id: str, expand: list[str] | None = None) -> dict[str, Any]:
+    params = {"expand": expand} if expand else None
+    return to_dict(stripe_client().v1.subscriptions.retrieve(subscription_id, params))

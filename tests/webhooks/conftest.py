@@ -35,23 +35,27 @@ def webhook(client, django_capture_on_commit_callbacks):
 def stripe_sale(fake_stripe, db):
     """A tier priced in the fake Stripe, and a way to sell it like the views would.
 
-    ``sell(user=None, email=..., metadata=True)`` completes a checkout in the fake
-    and returns Stripe's three events (checkout.session.completed,
-    customer.subscription.created, invoice.paid), undelivered.
+    ``sell(user=None, email=..., metadata=...)`` completes a checkout in the fake and
+    returns Stripe's three events (checkout.session.completed,
+    customer.subscription.created, invoice.paid), undelivered. ``metadata=None``
+    leaves out what the checkout view notes (price ID and tier slug).
     """
     price = fake_stripe.create_price(990, product_name="Reader")
     tier = SubscriptionTierFactory(
         slug="reader-fake", name="Reader", stripe_price_id_test=price["id"]
     )
+    noted = {"price_id": price["id"], "tier": tier.slug}
 
-    def sell(user=None, email="buyer@example.com", metadata=True):
+    def sell(user=None, email="buyer@example.com", metadata=noted, customer=None):
         session = fake_stripe.create_checkout_session(
             price["id"],
-            customer_email=email,
+            customer=customer,
+            customer_email=None if customer else email,
             client_reference_id=str(user.pk) if user else None,
-            metadata={"price_id": price["id"], "tier": tier.slug} if metadata else None,
+            metadata=metadata,
         )
         return fake_stripe.complete_checkout(session["id"], deliver=False)
 
     sell.tier = tier
+    sell.price = price
     return sell

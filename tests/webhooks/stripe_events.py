@@ -49,38 +49,18 @@ def event(event_type: str, obj: dict[str, Any], **overrides: Any) -> dict[str, A
     return payload
 
 
-def checkout_session(
-    *,
-    subscription: str | None = None,
-    customer: str | None = None,
-    invoice: str | None = None,
-    user=None,
-    email: str = "buyer@example.com",
-    price_id: str | None = None,
-    tier: str | None = None,
-    language: str | None = None,
-    payment_status: str = "paid",
-) -> dict[str, Any]:
-    metadata = {
-        key: value
-        for key, value in {"price_id": price_id, "tier": tier, "language": language}.items()
-        if value
-    }
-    session = resource(
+def checkout_session(*, subscription: str) -> dict[str, Any]:
+    """Stripe's example session, completed for ``subscription`` (a guest's purchase)."""
+    return resource(
         "checkout.session",
         id=unique("cs_test"),
         mode="subscription",
         status="complete",
-        payment_status=payment_status,
-        subscription=subscription or unique("sub"),
-        customer=customer or unique("cus"),
-        invoice=invoice,
-        client_reference_id=str(user.pk) if user is not None else None,
-        metadata=metadata,
-        locale=None,
+        payment_status="paid",
+        subscription=subscription,
+        customer=unique("cus"),
+        invoice=None,
     )
-    session["customer_details"]["email"] = email
-    return session
 
 
 def subscription(

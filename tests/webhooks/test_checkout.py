@@ -9,6 +9,7 @@ from payments.models import (
     Customer,
     GuestSubscription,
     IdentityEvent,
+    Invoice,
     StripeCheckoutEvent,
     Subscription,
 )
@@ -21,29 +22,35 @@ pytestmark = pytest.mark.django_db
 LINK = re.compile(r"https?://[^\s\"<]+/manage-tier/\?token=([A-Za-z0-9_\-]+)")
 
 
-def completed(session):
-    return se.event("checkout.session.completed", session)
+def completed(stripe_sale, **sale):
+    return stripe_sale(**sale)[0]
+
+
+def session_of(event):
+    return event["data"]["object"]
 
 
 class TestGuestCheckout:
-    def test_creates_a_guest_subscription_for_the_buyer(self, webhook, tier):
-        session = se.checkout_session(price_id=tier.stripe_price_id_test, email="ada@example.com")
+    def test_creates_a_guest_subscription_for_the_buyer(self, webhook, stripe_sale):
+        event = completed(stripe_sale, email="ada@example.com")
 
-        response = webhook(completed(session))
+        response = webhook(event)
 
         assert response.status_code == 200
         guest = GuestSubscription.objects.get()
         assert guest.email == "ada@example.com"
-        assert guest.tier == tier
+        assert guest.tier == stripe_sale.tier
         assert guest.status == "active"
         assert guest.grants_access
-        assert guest.stripe_subscription_id == session["subscription"]
-        assert guest.stripe_customer_id == session["customer"]
+        assert guest.current_period_end is not None
+        assert guest.cancel_at_period_end is False
+        assert guest.stripe_subscription_id == session_of(event)["subscription"]
+        assert guest.stripe_customer_id == session_of(event)["customer"]
         assert guest.user is None
         assert not Subscription.objects.exists()
 
-    def test_emails_an_absolute_link_whose_token_opens_the_subscription(self, webhook, tier):
-        webhook(completed(se.checkout_session(price_id=tier.stripe_price_id_test)))
+    def test_emails_an_absolute_link_whose_token_opens_the_subscription(self, webhook, stripe_sale):
+        webhook(completed(stripe_sale))
 
         [message] = mail.outbox
         assert message.to == ["buyer@example.com"]
@@ -57,8 +64,8 @@ class TestGuestCheckout:
         assert mimetype == "text/html"
         assert link.group(0) in html
 
-    def test_stores_only_a_hash_of_the_token(self, webhook, tier):
-        webhook(completed(se.checkout_session(price_id=tier.stripe_price_id_test)))
+    def test_stores_only_a_hash_of_the_token(self, webhook, stripe_sale):
+        webhook(completed(stripe_sale))
 
         token = LINK.search(mail.outbox[0].body).group(1)
         guest = GuestSubscription.objects.get()
@@ -67,133 +74,169 @@ class TestGuestCheckout:
         assert all(token not in value for value in stored)
         assert token not in str(StripeCheckoutEvent.objects.values().get())
 
-    def test_uses_the_from_address_setting(self, webhook, settings, tier):
+    def test_uses_the_from_address_setting(self, webhook, settings, stripe_sale):
+        event = completed(stripe_sale)
         settings.PAYMENTS = {**settings.PAYMENTS, "INVOICE_FROM_EMAIL": "abo@example.com"}
 
-        webhook(completed(se.checkout_session(price_id=tier.stripe_price_id_test)))
+        webhook(event)
 
         assert mail.outbox[0].from_email == "abo@example.com"
 
-    def test_writes_the_email_in_german_for_a_german_buyer(self, webhook, tier):
-        session = se.checkout_session(price_id=tier.stripe_price_id_test, language="de")
+    def test_writes_the_email_in_german_for_a_german_buyer(self, webhook, stripe_sale):
+        event = completed(stripe_sale)
+        session_of(event)["metadata"]["language"] = "de"
 
-        webhook(completed(session))
+        webhook(event)
 
         message = mail.outbox[0]
         assert message.subject == "Ihr Zugang zu Reader"
         assert "Abonnement" in message.body
         assert LINK.search(message.body)
 
-    def test_follows_stripes_checkout_locale(self, webhook, tier):
-        session = se.checkout_session(price_id=tier.stripe_price_id_test)
-        session["locale"] = "de"
+    def test_follows_stripes_checkout_locale(self, webhook, stripe_sale):
+        event = completed(stripe_sale)
+        session_of(event)["locale"] = "de"
 
-        webhook(completed(session))
+        webhook(event)
 
         assert mail.outbox[0].subject == "Ihr Zugang zu Reader"
 
-    def test_writes_english_otherwise(self, webhook, tier):
-        session = se.checkout_session(price_id=tier.stripe_price_id_test, language="en")
+    def test_writes_english_otherwise(self, webhook, stripe_sale):
+        event = completed(stripe_sale)
+        session_of(event)["locale"] = "fr"
 
-        webhook(completed(session))
+        webhook(event)
 
         assert mail.outbox[0].subject == "Your access to Reader"
+        assert "Manage your subscription" in mail.outbox[0].alternatives[0][0]
 
-    def test_builds_the_link_from_the_request_without_site_url(self, webhook, settings, tier):
+    def test_builds_the_link_from_the_request_without_site_url(
+        self, webhook, settings, stripe_sale
+    ):
+        event = completed(stripe_sale)
         settings.PAYMENTS = {**settings.PAYMENTS, "SITE_URL": ""}
 
-        webhook(completed(se.checkout_session(price_id=tier.stripe_price_id_test)))
+        webhook(event)
 
         link = LINK.search(mail.outbox[0].body).group(0)
         assert link.startswith("http://testserver/payments/manage-tier/?token=")
 
-    def test_records_a_guest_checkout_identity_event(self, webhook, tier):
-        session = se.checkout_session(price_id=tier.stripe_price_id_test, email="ada@example.com")
+    def test_records_a_guest_checkout_identity_event(self, webhook, stripe_sale):
+        event = completed(stripe_sale, email="ada@example.com")
 
-        webhook(completed(session))
+        webhook(event)
 
-        event = IdentityEvent.objects.get(event_type="guest_checkout")
-        assert event.email == "ada@example.com"
-        assert event.user is None
-        assert event.metadata["stripe_subscription_id"] == session["subscription"]
+        identity = IdentityEvent.objects.get(event_type="guest_checkout")
+        assert identity.email == "ada@example.com"
+        assert identity.user is None
+        assert identity.metadata["stripe_subscription_id"] == session_of(event)["subscription"]
         token = LINK.search(mail.outbox[0].body).group(1)
-        assert token not in str(event.metadata)
+        assert token not in str(identity.metadata)
 
 
 class TestSignedInCheckout:
-    def test_creates_a_customer_and_a_subscription(self, webhook, tier):
+    def test_creates_a_customer_and_a_subscription(self, webhook, stripe_sale):
         user = UserFactory()
-        session = se.checkout_session(user=user, price_id=tier.stripe_price_id_test)
+        event = completed(stripe_sale, user=user, email=user.email)
 
-        webhook(completed(session))
+        webhook(event)
 
         subscription = Subscription.objects.get()
         assert subscription.user == user
-        assert subscription.tier == tier
+        assert subscription.tier == stripe_sale.tier
         assert subscription.status == "active"
-        assert subscription.stripe_subscription_id == session["subscription"]
+        assert subscription.current_period_end is not None
+        assert subscription.stripe_subscription_id == session_of(event)["subscription"]
         assert subscription.customer == Customer.objects.get(user=user)
-        assert subscription.customer.stripe_customer_id == session["customer"]
+        assert subscription.customer.stripe_customer_id == session_of(event)["customer"]
         assert not GuestSubscription.objects.exists()
-        assert mail.outbox == []
+        assert not IdentityEvent.objects.filter(event_type="guest_checkout").exists()
+        assert all("manage-tier" not in message.body for message in mail.outbox)
 
-    def test_reuses_the_users_customer(self, webhook, tier):
-        customer = CustomerFactory()
-        session = se.checkout_session(
-            user=customer.user,
-            customer=customer.stripe_customer_id,
-            price_id=tier.stripe_price_id_test,
-        )
+    def test_reuses_the_users_customer(self, webhook, stripe_sale, fake_stripe):
+        stripe_customer = fake_stripe.create_customer("ada@example.com")
+        customer = CustomerFactory(stripe_customer_id=stripe_customer["id"])
 
-        webhook(completed(session))
+        webhook(completed(stripe_sale, user=customer.user, customer=stripe_customer["id"]))
 
         assert Customer.objects.count() == 1
         assert Subscription.objects.get().customer == customer
 
-    def test_a_deleted_user_buys_as_a_guest(self, webhook, tier):
+    def test_a_deleted_user_buys_as_a_guest(self, webhook, stripe_sale):
         user = UserFactory()
-        session = se.checkout_session(user=user, price_id=tier.stripe_price_id_test)
+        event = completed(stripe_sale, user=user)
         user.delete()
 
-        webhook(completed(session))
+        webhook(event)
 
         assert GuestSubscription.objects.get().email == "buyer@example.com"
         assert len(mail.outbox) == 1
 
+    def test_a_malformed_user_reference_buys_as_a_guest(self, webhook, stripe_sale):
+        event = completed(stripe_sale)
+        session_of(event)["client_reference_id"] = "not-a-pk"
 
-class TestState:
-    def test_tier_from_the_metadata_slug_without_a_price(self, webhook):
+        assert webhook(event).status_code == 200
+
+        assert GuestSubscription.objects.count() == 1
+
+
+class TestTier:
+    def test_from_the_metadata_slug_when_the_price_is_no_tiers(self, webhook, stripe_sale):
         premium = SubscriptionTierFactory(slug="premium-test")
+        stripe_sale.tier.stripe_price_id_test = ""
+        stripe_sale.tier.save()
 
-        webhook(completed(se.checkout_session(tier="premium-test")))
+        webhook(completed(stripe_sale, metadata={"tier": "premium-test"}))
 
         assert GuestSubscription.objects.get().tier == premium
 
-    def test_price_id_of_the_other_mode_does_not_pick_a_tier(self, webhook, tier):
-        session = se.checkout_session(
-            price_id=tier.stripe_price_id_live, tier=SubscriptionTierFactory(slug="other").slug
+    def test_from_the_subscriptions_price_without_metadata(self, webhook, stripe_sale):
+        webhook(completed(stripe_sale, metadata=None))
+
+        assert GuestSubscription.objects.get().tier == stripe_sale.tier
+
+    def test_a_price_of_the_other_mode_picks_no_tier(self, webhook, stripe_sale, settings):
+        live_only = SubscriptionTierFactory(
+            slug="live-only", stripe_price_id_test="", stripe_price_id_live="price_live_x"
         )
+        stripe_sale.tier.stripe_price_id_test = ""
+        stripe_sale.tier.save()
 
-        webhook(completed(session))
+        webhook(completed(stripe_sale, metadata={"price_id": live_only.stripe_price_id_live}))
 
-        assert GuestSubscription.objects.get().tier.slug == "other"
+        assert GuestSubscription.objects.get().tier is None
 
-    def test_an_unpaid_session_grants_no_access_yet(self, webhook, tier):
-        session = se.checkout_session(price_id=tier.stripe_price_id_test, payment_status="unpaid")
 
-        webhook(completed(session))
+def test_a_payment_mode_session_provisions_nothing(webhook, stripe_sale):
+    event = completed(stripe_sale)
+    session_of(event).update(mode="payment", subscription=None, invoice=None)
 
-        guest = GuestSubscription.objects.get()
-        assert guest.status == "incomplete"
-        assert not guest.grants_access
+    response = webhook(event)
 
-    def test_a_payment_mode_session_provisions_nothing(self, webhook, tier):
-        session = se.checkout_session(price_id=tier.stripe_price_id_test)
-        session.update(mode="payment", subscription=None)
+    assert response.status_code == 200
+    assert StripeCheckoutEvent.objects.get().outcome == "processed"
+    assert not GuestSubscription.objects.exists()
+    assert mail.outbox == []
 
-        response = webhook(completed(session))
 
-        assert response.status_code == 200
-        assert StripeCheckoutEvent.objects.get().outcome == "processed"
-        assert not GuestSubscription.objects.exists()
-        assert mail.outbox == []
+def test_a_subscription_stripe_does_not_know_fails_and_is_retried_later(webhook, fake_stripe):
+    event = se.event("checkout.session.completed", se.checkout_session(subscription="sub_nope"))
+
+    assert webhook(event).status_code == 500
+    assert not StripeCheckoutEvent.objects.exists()
+    assert not GuestSubscription.objects.exists()
+
+
+def test_a_new_guest_checkout_costs_at_most_15_queries(webhook, stripe_sale):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    webhook(completed(stripe_sale))  # the first invoice ever also creates its number sequence
+    event = completed(stripe_sale)
+
+    with CaptureQueriesContext(connection) as queries:
+        webhook(event)
+
+    assert Invoice.objects.count() == 2
+    assert len(queries) <= 15

@@ -18,10 +18,8 @@ from tests.webhooks import stripe_events as se
 pytestmark = pytest.mark.django_db
 
 
-def test_a_failure_rolls_back_and_the_retry_processes_in_full(webhook, tier):
-    payload = se.event(
-        "checkout.session.completed", se.checkout_session(price_id=tier.stripe_price_id_test)
-    )
+def test_a_failure_rolls_back_and_the_retry_processes_in_full(webhook, stripe_sale):
+    payload = stripe_sale()[0]
     # Injected after the guest subscription is saved: nothing else in this
     # handler can fail on demand.
     with mock.patch(
@@ -33,6 +31,8 @@ def test_a_failure_rolls_back_and_the_retry_processes_in_full(webhook, tier):
     assert failed.json()["error"]
     assert not StripeCheckoutEvent.objects.exists()
     assert not GuestSubscription.objects.exists()
+    assert not IdentityEvent.objects.filter(event_type="guest_checkout").exists()
+    assert not Invoice.objects.exists()
     assert mail.outbox == []
     failure = StripeEventFailure.objects.get()
     assert failure.event_id == payload["id"]
@@ -46,6 +46,7 @@ def test_a_failure_rolls_back_and_the_retry_processes_in_full(webhook, tier):
     assert retried.json()["result"] == "processed"
     assert StripeCheckoutEvent.objects.get().processed_at is not None
     assert GuestSubscription.objects.count() == 1
+    assert Invoice.objects.get().guest_subscription == GuestSubscription.objects.get()
     assert IdentityEvent.objects.filter(event_type="guest_checkout").count() == 1
     assert len(mail.outbox) == 1
 
@@ -69,10 +70,8 @@ def test_a_broken_invoice_gives_its_number_back(webhook, tier):
     assert Invoice.objects.get().sequence == 1
 
 
-def test_failures_are_logged_with_the_traceback(webhook, tier, caplog):
-    payload = se.event(
-        "checkout.session.completed", se.checkout_session(price_id=tier.stripe_price_id_test)
-    )
+def test_failures_are_logged_with_the_traceback(webhook, stripe_sale, caplog):
+    payload = stripe_sale()[0]
     with mock.patch(
         "payments.services.guests.record_identity_event", side_effect=RuntimeError("disk full")
     ):
@@ -84,10 +83,8 @@ def test_failures_are_logged_with_the_traceback(webhook, tier, caplog):
     assert record.exc_info[0] is RuntimeError
 
 
-def test_the_failure_admin_shows_the_traceback(admin_client, webhook, tier):
-    payload = se.event(
-        "checkout.session.completed", se.checkout_session(price_id=tier.stripe_price_id_test)
-    )
+def test_the_failure_admin_shows_the_traceback(admin_client, webhook, stripe_sale):
+    payload = stripe_sale()[0]
     with mock.patch(
         "payments.services.guests.record_identity_event", side_effect=RuntimeError("disk full")
     ):

@@ -13,15 +13,12 @@ from tests.webhooks import stripe_events as se
 pytestmark = pytest.mark.django_db
 
 
-def guest_checkout_event(tier):
-    return se.event(
-        "checkout.session.completed",
-        se.checkout_session(price_id=tier.stripe_price_id_test, email="guest@example.com"),
-    )
+def guest_checkout_event(stripe_sale):
+    return stripe_sale(email="guest@example.com")[0]
 
 
-def test_a_redelivered_event_has_no_effect_at_all(webhook, tier):
-    payload = guest_checkout_event(tier)
+def test_a_redelivered_event_has_no_effect_at_all(webhook, stripe_sale):
+    payload = guest_checkout_event(stripe_sale)
     first = webhook(payload)
 
     second = webhook(payload)
@@ -34,8 +31,8 @@ def test_a_redelivered_event_has_no_effect_at_all(webhook, tier):
     assert len(mail.outbox) == 1
 
 
-def test_a_duplicate_costs_one_query(webhook, tier):
-    payload = guest_checkout_event(tier)
+def test_a_duplicate_costs_one_query(webhook, stripe_sale):
+    payload = guest_checkout_event(stripe_sale)
     webhook(payload)
 
     with CaptureQueriesContext(connection) as queries:
@@ -45,8 +42,8 @@ def test_a_duplicate_costs_one_query(webhook, tier):
     assert len(queries) == 1
 
 
-def test_the_row_records_the_event(webhook, tier):
-    payload = guest_checkout_event(tier)
+def test_the_row_records_the_event(webhook, stripe_sale):
+    payload = guest_checkout_event(stripe_sale)
 
     webhook(payload)
 
@@ -59,8 +56,8 @@ def test_the_row_records_the_event(webhook, tier):
     assert row.stripe_object_id == payload["data"]["object"]["id"]
 
 
-def test_an_event_of_the_other_mode_is_recorded_without_effect(webhook, tier):
-    payload = guest_checkout_event(tier)
+def test_an_event_of_the_other_mode_is_recorded_without_effect(webhook, stripe_sale):
+    payload = guest_checkout_event(stripe_sale)
     payload["livemode"] = True
 
     response = webhook(payload)
@@ -74,10 +71,10 @@ def test_an_event_of_the_other_mode_is_recorded_without_effect(webhook, tier):
     assert mail.outbox == []
 
 
-def test_a_test_event_is_ignored_in_live_mode(webhook, settings, tier):
+def test_a_test_event_is_ignored_in_live_mode(webhook, settings, stripe_sale):
     settings.PAYMENTS = {**settings.PAYMENTS, "STRIPE_LIVE_MODE": True}
 
-    response = webhook(guest_checkout_event(tier))
+    response = webhook(guest_checkout_event(stripe_sale))
 
     assert response.status_code == 200
     assert StripeCheckoutEvent.objects.get().outcome == "ignored_livemode"
@@ -92,8 +89,8 @@ def test_an_unhandled_type_is_recorded_without_effect(webhook):
     assert StripeCheckoutEvent.objects.get().outcome == StripeCheckoutEvent.Outcome.IGNORED_TYPE
 
 
-def test_each_event_is_logged_with_id_type_and_outcome_but_no_token(webhook, tier, caplog):
-    payload = guest_checkout_event(tier)
+def test_each_event_is_logged_with_id_type_and_outcome_but_no_token(webhook, stripe_sale, caplog):
+    payload = guest_checkout_event(stripe_sale)
 
     with caplog.at_level(logging.INFO, logger="payments"):
         webhook(payload)

@@ -91,66 +91,73 @@ def test_an_older_event_never_overwrites_newer_state(webhook, record, tier):
     assert StripeCheckoutEvent.objects.filter(event_id=older["id"]).exists()
 
 
-def test_an_event_for_an_unknown_subscription_is_deferred(webhook, tier):
+def test_an_event_for_an_unknown_subscription_is_recorded_without_effect(webhook, tier):
     payload = subscription_event("customer.subscription.created", "sub_unknown", "price_x")
 
     response = webhook(payload)
 
     assert response.status_code == 200
-    assert response.json()["result"] == "deferred"
+    assert response.json()["result"] == "ignored"
     row = StripeCheckoutEvent.objects.get()
-    assert row.outcome == StripeCheckoutEvent.Outcome.DEFERRED
-    assert row.processed_at is None
+    assert row.outcome == StripeCheckoutEvent.Outcome.IGNORED_UNKNOWN
     assert row.stripe_object_id == "sub_unknown"
+    assert not GuestSubscription.objects.exists()
+    assert not Subscription.objects.exists()
 
 
 @pytest.mark.parametrize("buyer", ["guest", "user"])
-def test_events_before_the_checkout_apply_when_it_arrives(webhook, tier, buyer):
+def test_a_change_announced_before_the_checkout_is_not_lost(
+    webhook, stripe_sale, fake_stripe, buyer
+):
     from payments.testing.factories import UserFactory
 
     user = UserFactory() if buyer == "user" else None
-    session = se.checkout_session(user=user, price_id=tier.stripe_price_id_test)
-    subscription_id = session["subscription"]
-    created = subscription_event(
-        "customer.subscription.created",
-        subscription_id,
-        tier.stripe_price_id_test,
-        created=NOW - 5,
-        status="incomplete",
-    )
-    updated = subscription_event(
-        "customer.subscription.updated",
-        subscription_id,
-        tier.stripe_price_id_test,
-        created=NOW - 2,
-        status="trialing",
-        period_end=PERIOD_END,
-        cancel_at_period_end=True,
-    )
-    webhook(updated)  # Stripe does not promise order: the newer one first
+    checkout, created, _ = stripe_sale(user=user)
+    subscription_id = checkout["data"]["object"]["subscription"]
+    [updated] = fake_stripe.state.update_subscription(
+        subscription_id, {"cancel_at_period_end": "true"}
+    )[1]
+    webhook(updated)  # Stripe does not promise order: both before the checkout
     webhook(created)
 
-    webhook(se.event("checkout.session.completed", session, created=NOW))
+    webhook(checkout)
 
     model = Subscription if user else GuestSubscription
     record = model.objects.get(stripe_subscription_id=subscription_id)
-    assert record.status == "trialing"
-    assert record.current_period_end == datetime.fromtimestamp(PERIOD_END, tz=UTC)
     assert record.cancel_at_period_end is True
-    rows = StripeCheckoutEvent.objects.filter(event_id__in=[created["id"], updated["id"]])
-    assert {row.outcome for row in rows} == {"processed"}
-    assert all(row.processed_at for row in rows)
+    assert record.status == "active"
+    assert record.current_period_end is not None
+    outcomes = StripeCheckoutEvent.objects.filter(event_id__in=[created["id"], updated["id"]])
+    assert {row.outcome for row in outcomes} == {"ignored_unknown"}
 
 
-def test_events_after_the_checkout_apply_directly(webhook, tier):
-    session = se.checkout_session(price_id=tier.stripe_price_id_test)
-    webhook(se.event("checkout.session.completed", session, created=NOW - 1))
+def test_an_older_event_arriving_after_the_checkout_is_ignored(webhook, stripe_sale, tier):
+    checkout, _, _ = stripe_sale()
+    subscription_id = checkout["data"]["object"]["subscription"]
+    webhook(checkout)
+
+    stale = subscription_event(
+        "customer.subscription.updated",
+        subscription_id,
+        stripe_sale.price["id"],
+        created=checkout["created"] - 30,
+        status="incomplete",
+    )
+    webhook(stale)
+
+    assert GuestSubscription.objects.get().status == "active"
+
+
+def test_events_after_the_checkout_apply(webhook, stripe_sale):
+    checkout, _, _ = stripe_sale()
+    webhook(checkout)
 
     webhook(
         subscription_event(
             "customer.subscription.updated",
-            session["subscription"],
-            tier.stripe_price_id_test,
+            checkout["data"]["object"]["subscription"],
+            stripe_sale.price["id"],
+            created=checkout["created"] + 1,
             status="active",
             period_end=PERIOD_END,
         )
@@ -158,3 +165,24 @@ def test_events_after_the_checkout_apply_directly(webhook, tier):
 
     guest = GuestSubscription.objects.get()
     assert guest.current_period_end == datetime.fromtimestamp(PERIOD_END, tz=UTC)
+
+
+def test_an_update_without_a_tier_change_needs_no_tier_lookup(webhook, tier):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    record = SubscriptionFactory(tier=tier)
+    payload = subscription_event(
+        "customer.subscription.updated",
+        record.stripe_subscription_id,
+        tier.stripe_price_id_test,
+        cancel_at_period_end=True,
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        webhook(payload)
+
+    tier_lookups = [q for q in queries if 'FROM "payments_subscriptiontier"' in q["sql"]]
+    assert tier_lookups == []
+    record.refresh_from_db()
+    assert record.cancel_at_period_end is True

@@ -5,6 +5,12 @@ Subscription; anyone else a GuestSubscription, a ``guest_checkout`` identity eve
 and, after the commit, an email with the secret link. The session's first invoice
 becomes an Invoice here too, so the buyer is billed whichever of this event and
 ``invoice.paid`` comes first.
+
+The event carries only the subscription's ID, so the subscription is read from
+Stripe, with its latest invoice expanded: one API call gives the state (status,
+period end, cancel flag) and the invoice. Reading it also settles the ordering
+problem: a ``customer.subscription.*`` event that arrived before this one found no
+record and changed nothing, but its change is part of the state read here.
 """
 
 from __future__ import annotations
@@ -18,13 +24,8 @@ from django.db import transaction
 
 from payments.models import Customer, GuestSubscription, Subscription, SubscriptionTier
 from payments.services import guests
-from payments.services.subscriptions import (
-    apply_stripe_subscription,
-    status_after_checkout,
-    tier_for_price,
-)
+from payments.services.subscriptions import apply_stripe_subscription, tier_for_price
 from payments.webhooks.handlers.invoices import issue_linked_invoice
-from payments.webhooks.handlers.subscriptions import apply_deferred_events, mark_applied
 from payments.webhooks.registry import StripeEvent, handles
 from payments.webhooks.stripe_objects import object_id, retrieve_invoice, retrieve_subscription
 
@@ -38,54 +39,64 @@ def checkout_completed(event: StripeEvent) -> None:
     if session.get("mode") != "subscription" or not subscription_id:
         logger.info("Checkout %s sold no subscription; nothing to provision", session["id"])
         return
-    record, guest_token = build_record(session, subscription_id, event)
-    applied = apply_deferred_events(record)
+    stripe_subscription = subscription_of(session, subscription_id)
+    record, guest_token = new_record(session, subscription_id, event)
+    # As of the event, not of our clock: later events apply on top, earlier ones
+    # (already part of what Stripe answered) are ignored when they arrive late.
+    apply_stripe_subscription(record, stripe_subscription, as_of=event.created)
     record.save()
-    mark_applied(applied)
     if guest_token is not None:
         welcome_guest(record, guest_token, session, event)
+    stripe_invoice = invoice_of(session, stripe_subscription)
+    if stripe_invoice is not None:
+        issue_linked_invoice(stripe_invoice, record)
+
+
+def subscription_of(session: dict[str, Any], subscription_id: str) -> dict[str, Any]:
+    if isinstance(session["subscription"], dict):
+        return session["subscription"]
+    return retrieve_subscription(subscription_id, expand=["latest_invoice"])
+
+
+def invoice_of(
+    session: dict[str, Any], stripe_subscription: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The session's invoice: usually the subscription's latest, else read on its own."""
     invoice_id = object_id(session.get("invoice"))
-    if invoice_id:
-        issue_linked_invoice(retrieve_invoice(invoice_id), record)
+    if not invoice_id:
+        return None
+    latest = stripe_subscription.get("latest_invoice")
+    if isinstance(latest, dict) and latest.get("id") == invoice_id:
+        return latest
+    return retrieve_invoice(invoice_id)
 
 
-def build_record(
+def new_record(
     session: dict[str, Any], subscription_id: str, event: StripeEvent
 ) -> tuple[Subscription | GuestSubscription, str | None]:
-    """The unsaved local record (and a guest's access token, else None).
-
-    Its state is what the paid session implies; when the session's metadata does
-    not name the tier, the subscription is read from Stripe and its state applies.
-    """
-    tier = tier_from_metadata(session.get("metadata") or {})
-    stripe_subscription = None
-    if tier is None:
-        expanded = session["subscription"]
-        is_expanded = isinstance(expanded, dict)
-        stripe_subscription = expanded if is_expanded else retrieve_subscription(subscription_id)
-    user = buyer(session)
+    """The unsaved local record, and a guest's clear access token (None for a user)."""
     common = {
-        "tier": tier,
+        "tier": tier_from_metadata(session.get("metadata") or {}),
         "stripe_subscription_id": subscription_id,
-        "status": status_after_checkout(session),
         "livemode": event.livemode,
     }
-    token = None
+    user = buyer(session)
     if user is not None:
-        record = Subscription(user=user, customer=customer_for(user, session, event), **common)
-    else:
-        record, token = guests.create_guest_subscription(
-            email=buyer_email(session),
-            stripe_customer_id=object_id(session.get("customer")) or "",
-            **common,
-        )
-    if stripe_subscription is not None:
-        apply_stripe_subscription(record, stripe_subscription, as_of=None)
-    return record, token
+        customer = customer_for(user, session, event)
+        return Subscription(user=user, customer=customer, **common), None
+    return guests.create_guest_subscription(
+        email=buyer_email(session),
+        stripe_customer_id=object_id(session.get("customer")) or "",
+        **common,
+    )
 
 
 def tier_from_metadata(metadata: dict[str, str]) -> SubscriptionTier | None:
-    """The tier the checkout sold: its price ID for the current mode, else its slug."""
+    """The tier the checkout sold, as the checkout view noted it: price ID, else slug.
+
+    The subscription's own price, applied afterwards, has the last word when it
+    belongs to a tier.
+    """
     tier = tier_for_price(metadata.get("price_id"))
     if tier is None and metadata.get("tier"):
         tier = SubscriptionTier.objects.filter(slug=metadata["tier"]).first()
@@ -97,9 +108,8 @@ def buyer(session: dict[str, Any]):
     reference = session.get("client_reference_id")
     if not reference:
         return None
-    user_model = get_user_model()
     try:
-        return user_model.objects.filter(pk=reference).first()
+        return get_user_model().objects.filter(pk=reference).first()
     except (TypeError, ValueError):
         logger.warning("Checkout %s has a malformed client_reference_id", session["id"])
         return None

@@ -15,7 +15,7 @@ from typing import Any
 from payments.invoicing import issue_invoice
 from payments.models import GuestSubscription, Invoice, Subscription
 from payments.services.subscriptions import apply_stripe_subscription, find_subscription_record
-from payments.webhooks.registry import StripeEvent, handles
+from payments.webhooks.registry import Outcome, StripeEvent, handles
 from payments.webhooks.stripe_objects import object_id, retrieve_subscription
 
 logger = logging.getLogger(__name__)
@@ -52,18 +52,17 @@ def invoice_paid(event: StripeEvent) -> None:
 
 
 @handles("invoice.payment_failed")
-def invoice_payment_failed(event: StripeEvent) -> None:
-    """Take the status Stripe now reports (``past_due``, ``unpaid``...) from the API.
+def invoice_payment_failed(event: StripeEvent) -> Outcome | None:
+    """Take the status Stripe reports (``past_due``, ``unpaid``...) from the API.
 
-    The invoice does not carry the subscription's status, and the matching
-    ``customer.subscription.updated`` may come later or earlier; the API's answer
-    is current, so it applies regardless (``as_of=None``).
+    The invoice does not carry the subscription's status. The API's answer is at
+    least as new as this event, so it applies as of the event (Stripe's clock, not
+    ours): later subscription events still apply on top.
     """
     subscription_id = invoice_subscription_id(event.object)
     record = find_subscription_record(subscription_id)
     if record is None:
-        logger.info("Payment failed for unknown subscription in %s", event.id)
-        return
-    apply_stripe_subscription(record, retrieve_subscription(subscription_id), as_of=None)
+        return Outcome.IGNORED_UNKNOWN
+    apply_stripe_subscription(record, retrieve_subscription(subscription_id), as_of=event.created)
     record.save()
     logger.warning("Payment failed for subscription %s (now %s)", subscription_id, record.status)

@@ -51,3 +51,12 @@ def test_hosted_checkout_reaches_a_django_live_server(fake_stripe, live_server):
         "customer.subscription.created",
         "invoice.paid",
     ]
+
+
+def test_live_mode_uses_the_live_key_and_objects_are_livemode(settings, fake_stripe):
+    settings.PAYMENTS = {**settings.PAYMENTS, "STRIPE_LIVE_MODE": True}
+
+    customer = stripe_client().v1.customers.create()
+
+    assert fake_stripe.requests[-1].headers["authorization"] == "Bearer sk_live_fake_stripe"
+    assert customer.livemode is True

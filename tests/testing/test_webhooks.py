@@ -151,3 +151,16 @@ def test_events_can_go_through_djangos_test_client(fake_stripe, client, django_v
         "customer.subscription.updated",
     ]
     assert [d.status for d in fake_stripe.deliveries] == [200] * 4
+
+
+def test_a_redirecting_webhook_url_counts_as_a_failed_delivery(fake_stripe, session):
+    # The fake's own checkout page of a paid session answers a POST with a 303.
+    paid = fake_stripe.create_checkout_session(
+        fake_stripe.create_price(500)["id"], customer_email="other@example.com"
+    )
+    fake_stripe.complete_checkout(paid["id"])
+    fake_stripe.deliver_webhooks_to(f"{fake_stripe.url}/checkout/{paid['id']}", SECRET)
+
+    fake_stripe.complete_checkout(session["id"])
+
+    assert [d.status for d in fake_stripe.deliveries] == [303, 303, 303]

@@ -99,7 +99,7 @@ class FakeStripe:
     deliveries: list[Delivery] = field(default_factory=list)
     webhook_sender: WebhookSender | None = field(default=None, repr=False)
     _server: ThreadingHTTPServer | None = field(default=None, repr=False)
-    _idempotency: dict[tuple[str, str], _IdempotentResult] = field(default_factory=dict)
+    _idempotency: dict[tuple[str, str], _IdempotentResult] = field(default_factory=dict, repr=False)
     _api_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _outbox: queue.Queue = field(default_factory=queue.Queue, repr=False)
     _held: list[StripeObject] = field(default_factory=list, repr=False)
@@ -137,8 +137,13 @@ class FakeStripe:
         return f"http://{self.host}:{self.port}"
 
     def reset(self) -> None:
-        """Forget every object, request, event and webhook target (between tests)."""
-        self.flush_webhooks()
+        """Forget every object, request, event and webhook target (between tests).
+
+        Events held for a test client are dropped (that client's test is over);
+        events already queued for a URL still go there before the target is cleared.
+        """
+        self._held.clear()
+        self._outbox.join()
         with self._api_lock:
             self.state.reset()
             self.requests.clear()
@@ -146,7 +151,6 @@ class FakeStripe:
             self._idempotency.clear()
             self.webhook_url = self.webhook_secret = ""
             self.webhook_sender = None
-            self._held.clear()
 
     # -- configuration tests reach for -----------------------------------------------
 
@@ -327,7 +331,8 @@ class FakeStripe:
         except Exception as error:  # a site that is down must not break the fake
             logger.warning("Webhook %s for %s failed: %s", event["type"], event["id"], error)
             delivery = Delivery(event["id"], event["type"], None, str(error))
-        logger.info("Posted %s %s: %s", event["type"], event["id"], delivery.status)
+        level = logging.INFO if delivery.status and delivery.status < 300 else logging.WARNING
+        logger.log(level, "Posted %s %s: %s", event["type"], event["id"], delivery.status)
         self.deliveries.append(delivery)
         return delivery
 
@@ -343,7 +348,7 @@ class FakeStripe:
             },
         )
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:
+            with _no_redirects.open(request, timeout=30) as response:
                 return response.status
         except urllib.error.HTTPError as error:
             return error.code
@@ -396,6 +401,16 @@ class FakeStripe:
                 method, path, params, status, body
             )
         return status, body, {"Request-Id": request_id}
+
+
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    """Stripe does not follow a webhook's redirect; it counts as a failed delivery."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_no_redirects = urllib.request.build_opener(_RefuseRedirects)
 
 
 def _bearer_key(authorization: str) -> str:

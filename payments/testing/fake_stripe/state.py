@@ -379,6 +379,11 @@ class FakeStripeState:
             )
         if not params.get("success_url") and params.get("ui_mode") != "embedded":
             raise required("success_url")
+        if params.get("customer") and params.get("customer_email"):
+            raise StripeError(
+                "You may only specify one of these parameters: customer, customer_email.",
+                param="customer_email",
+            )
         line_items = params.get("line_items") or []
         if not line_items:
             raise StripeError(
@@ -415,6 +420,7 @@ class FakeStripeState:
                 "status": "open",
                 "subscription": None,
                 "success_url": params.get("success_url"),
+                "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
                 "url": f"{self.base_url}/checkout/{session_id}",
                 # Not part of Stripe's session object; kept to build the subscription.
                 "_line_items": items,
@@ -505,6 +511,7 @@ class FakeStripeState:
                 payment_status="paid",
                 status="complete",
                 subscription=subscription["id"],
+                url=None,  # Stripe drops the hosted page's address once paid
                 amount_total=invoice["total"],
                 total_details={
                     "amount_discount": 0,
@@ -609,10 +616,9 @@ class FakeStripeState:
                 draft["canceled_at"] = int(time.time()) if cancel else None
             if "metadata" in params:
                 draft["metadata"] = merge_metadata(draft["metadata"], params["metadata"])
-            before = copy.deepcopy(subscription)
+            previous = changed_fields(subscription, draft)
             subscription.update(draft)
             events = []
-            previous = changed_fields(before, subscription)
             if previous:
                 events.append(self.emit("customer.subscription.updated", subscription, previous))
             return copy.deepcopy(subscription), events
@@ -729,6 +735,10 @@ class FakeStripeState:
                 "livemode": subscription["livemode"],
                 "metadata": {},
                 "number": f"{customer['invoice_prefix']}-{self._invoice_sequence:04d}",
+                # As on Stripe, the invoice's own period is when it was made; the
+                # service period it bills is on each line (``lines.data[].period``).
+                "period_end": now,
+                "period_start": now,
                 "parent": {
                     "quote_details": None,
                     "subscription_details": {

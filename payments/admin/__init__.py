@@ -1,5 +1,3 @@
 """Admin screens, one module per concern."""
 
-from payments.admin import webhooks
-
-__all__ = ["webhooks"]
+from payments.admin import webhooks  # noqa: F401

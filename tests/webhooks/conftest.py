@@ -59,3 +59,12 @@ def stripe_sale(fake_stripe, db):
     sell.tier = tier
     sell.price = price
     return sell
+
+
+@pytest.fixture
+def deferred_delivery(settings):
+    """A task backend that queues invoice delivery instead of running it inline."""
+    from payments import tasks
+
+    package = tasks.task.__module__.rsplit(".", 1)[0]  # django.tasks or django_tasks
+    settings.TASKS = {"default": {"BACKEND": f"{package}.backends.dummy.DummyBackend"}}

@@ -129,3 +129,24 @@ def post(client, payload: dict[str, Any] | str, **sign_options: Any):
         content_type="application/json",
         HTTP_STRIPE_SIGNATURE=sign(body, **sign_options),
     )
+
+
+def access_emails() -> list:
+    """Sent emails carrying a guest's access link (invoice emails are the others)."""
+    from django.core import mail
+
+    return [message for message in mail.outbox if "/manage-tier/?token=" in message.body]
+
+
+def invoice_emails() -> list:
+    """Sent emails with a PDF attached: the invoice delivery's."""
+    from django.core import mail
+
+    return [
+        message
+        for message in mail.outbox
+        if any(
+            isinstance(attachment, tuple) and attachment[2] == "application/pdf"
+            for attachment in message.attachments
+        )
+    ]

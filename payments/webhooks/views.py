@@ -82,19 +82,22 @@ def parse_event(request: HttpRequest) -> StripeEvent:
 
 
 def is_stripe_event(payload: Any) -> bool:
+    """The shape the handlers rely on; ids and types that fit the event's row."""
     if not isinstance(payload, dict) or payload.get("object") != "event":
         return False
     data = payload.get("data")
     return (
-        isinstance(payload.get("id"), str)
-        and bool(payload["id"])
-        and isinstance(payload.get("type"), str)
-        and bool(payload["type"])
+        _is_text(payload.get("id"), max_length=255)
+        and _is_text(payload.get("type"), max_length=100)
         and isinstance(payload.get("created"), int)
         and isinstance(payload.get("livemode"), bool)
         and isinstance(data, dict)
         and isinstance(data.get("object"), dict)
     )
+
+
+def _is_text(value: Any, *, max_length: int) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= max_length
 
 
 webhook = StripeWebhookView.as_view()

@@ -240,3 +240,19 @@ def test_a_new_guest_checkout_costs_at_most_15_queries(webhook, stripe_sale, def
 
     assert Invoice.objects.count() == 2
     assert len(queries) <= 15
+
+
+def test_a_mail_server_that_is_down_does_not_fail_the_committed_event(
+    webhook, stripe_sale, settings, caplog
+):
+    settings.EMAIL_BACKEND = "tests.webhooks.failing_mail.EmailBackend"
+
+    response = webhook(completed(stripe_sale))
+
+    assert response.status_code == 200
+    guest = GuestSubscription.objects.get()
+    assert StripeCheckoutEvent.objects.get().outcome == "processed"
+    [record] = [r for r in caplog.records if r.name == "payments.webhooks.handlers.checkout"]
+    assert record.levelname == "ERROR"
+    assert f"guest subscription {guest.pk}" in record.getMessage()
+    assert "token=" not in record.getMessage()

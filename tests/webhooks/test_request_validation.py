@@ -118,8 +118,25 @@ def test_no_configured_secret_rejects_everything(client, settings):
                 "data": {"object": "in_123"},
             }
         ),
+        json.dumps(
+            {
+                "object": "event",
+                "id": "evt_" + "x" * 300,
+                "type": "invoice.paid",
+                "created": 1,
+                "livemode": False,
+                "data": {"object": {"id": "in_123"}},
+            }
+        ),
     ],
-    ids=["not-json", "json-list", "not-an-event", "no-data", "data-object-not-an-object"],
+    ids=[
+        "not-json",
+        "json-list",
+        "not-an-event",
+        "no-data",
+        "data-object-not-an-object",
+        "id-too-long",
+    ],
 )
 def test_signed_body_that_is_not_a_stripe_event_is_rejected(client, body):
     response = se.post(client, body)

@@ -16,7 +16,6 @@ record and changed nothing, but its change is part of the state read here.
 from __future__ import annotations
 
 import logging
-from functools import partial
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -140,7 +139,13 @@ def welcome_guest(
     metadata = session.get("metadata") or {}
     language = guests.email_language(metadata.get("language") or session.get("locale"))
     link = guests.manage_link(token, language=language, request=event.request)
-    transaction.on_commit(
-        partial(guests.send_guest_access_email, guest, link=link, language=language),
-        robust=True,
-    )
+
+    def send_access_email() -> None:
+        # The webhook already answered for a committed event; a mail server that
+        # is down must not turn that into a 500 that Stripe would retry in vain.
+        try:
+            guests.send_guest_access_email(guest, link=link, language=language)
+        except Exception:
+            logger.exception("Could not email the access link of guest subscription %s", guest.pk)
+
+    transaction.on_commit(send_access_email)

@@ -104,3 +104,24 @@ def test_each_event_is_logged_with_id_type_and_outcome_but_no_token(webhook, str
     token = se.access_emails()[0].body.split("token=")[1].split()[0]
     assert all(token not in record.getMessage() for record in caplog.records)
     assert all("whsec_" not in record.getMessage() for record in caplog.records)
+
+
+def test_the_event_admin_lists_events_read_only(admin_client, webhook, stripe_sale):
+    payload = guest_checkout_event(stripe_sale)
+    webhook(payload)
+    row = StripeCheckoutEvent.objects.get()
+
+    listing = admin_client.get("/admin/payments/stripecheckoutevent/?outcome=processed")
+    search = admin_client.get(
+        "/admin/payments/stripecheckoutevent/", {"q": payload["data"]["object"]["id"]}
+    )
+    detail = admin_client.get(f"/admin/payments/stripecheckoutevent/{row.pk}/change/")
+
+    assert payload["id"] in listing.content.decode()
+    assert payload["id"] in search.content.decode()
+    assert detail.status_code == 200
+    assert 'name="_save"' not in detail.content.decode()
+    assert (
+        admin_client.post(f"/admin/payments/stripecheckoutevent/{row.pk}/delete/").status_code
+        == 403
+    )

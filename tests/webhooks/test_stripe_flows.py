@@ -149,3 +149,48 @@ def test_stripe_being_down_answers_500_and_the_retry_succeeds(webhook, stripe_sa
     assert webhook(checkout).status_code == 200
     assert Invoice.objects.get().guest_subscription == GuestSubscription.objects.get()
     assert len(se.access_emails()) == 1
+
+
+def test_a_renewal_bills_the_next_period(webhook, stripe_sale, fake_stripe):
+    checkout, created, paid = stripe_sale()
+    for event in (checkout, created, paid):
+        webhook(event)
+    first_end = GuestSubscription.objects.get().current_period_end
+    subscription_id = checkout["data"]["object"]["subscription"]
+
+    for event in fake_stripe.renew_subscription(subscription_id, deliver=False):
+        webhook(event)
+
+    guest = GuestSubscription.objects.get()
+    assert guest.current_period_end > first_end
+    assert list(
+        Invoice.objects.order_by("sequence").values_list("guest_subscription", flat=True)
+    ) == [
+        guest.pk,
+        guest.pk,
+    ]
+
+
+def test_a_cancellation_ends_access_at_the_period_end(webhook, stripe_sale, fake_stripe):
+    user = UserFactory()
+    checkout, created, paid = stripe_sale(user=user)
+    for event in (checkout, created, paid):
+        webhook(event)
+    subscription_id = checkout["data"]["object"]["subscription"]
+
+    _, cancel_events = fake_stripe.state.update_subscription(
+        subscription_id, {"cancel_at_period_end": "true"}
+    )
+    for event in cancel_events:
+        webhook(event)
+    subscription = Subscription.objects.get()
+    assert subscription.cancel_at_period_end is True
+    assert subscription.grants_access
+
+    for event in fake_stripe.renew_subscription(subscription_id, deliver=False):
+        webhook(event)
+
+    subscription.refresh_from_db()
+    assert subscription.status == "canceled"
+    assert not subscription.grants_access
+    assert Invoice.objects.count() == 1

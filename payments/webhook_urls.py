@@ -6,6 +6,12 @@ the webhook too), two ``payments`` namespaces would make Django reverse every
 ``urls.W005``.
 """
 
+from django.urls import path
+
+from payments.webhooks.views import webhook
+
 app_name = "payments_webhook"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("checkout/webhook/", webhook, name="webhook"),
+]

@@ -1,8 +1,8 @@
-"""Stripe events and identity events: evidence, so the admin only reads them."""
+"""Stripe events, webhook failures and identity events: evidence, so the admin only reads them."""
 
 from django.contrib import admin
 
-from payments.models import IdentityEvent, StripeCheckoutEvent
+from payments.models import IdentityEvent, StripeCheckoutEvent, StripeEventFailure
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -25,8 +25,19 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class StripeCheckoutEventAdmin(ReadOnlyAdmin):
     list_display = ["event_id", "event_type", "outcome", "livemode", "received_at", "processed_at"]
     list_filter = ["event_type", "outcome", "livemode"]
-    search_fields = ["event_id", "event_type"]
+    search_fields = ["event_id", "stripe_object_id"]
     date_hierarchy = "received_at"
+
+
+@admin.register(StripeEventFailure)
+class StripeEventFailureAdmin(ReadOnlyAdmin):
+    """Where an operator finds why a delivery answered 500 (the event row rolled back)."""
+
+    list_display = ["event_id", "event_type", "occurred_at"]
+    list_filter = ["event_type"]
+    search_fields = ["event_id"]
+    date_hierarchy = "occurred_at"
+    fields = ["event_id", "event_type", "occurred_at", "traceback"]
 
 
 @admin.register(IdentityEvent)

@@ -1,4 +1,4 @@
-from payments.models.events import IdentityEvent, StripeCheckoutEvent
+from payments.models.events import IdentityEvent, StripeCheckoutEvent, StripeEventFailure
 from payments.models.invoices import Invoice, InvoiceNumberSequence
 from payments.models.subscriptions import (
     ACCESS_GRANTING_STATUSES,
@@ -16,6 +16,7 @@ __all__ = [
     "Invoice",
     "InvoiceNumberSequence",
     "StripeCheckoutEvent",
+    "StripeEventFailure",
     "Subscription",
     "SubscriptionTier",
 ]

@@ -20,6 +20,9 @@ class StripeCheckoutEvent(models.Model):
         PROCESSED = "processed", _("processed")
         IGNORED_TYPE = "ignored_type", _("ignored: unhandled type")
         IGNORED_LIVEMODE = "ignored_livemode", _("ignored: other mode")
+        #: About a subscription not known here (yet): no effect. A checkout
+        #: arriving later reads the subscription's current state from Stripe.
+        IGNORED_UNKNOWN = "ignored_unknown", _("ignored: unknown subscription")
 
     event_id = models.CharField(_("Stripe event ID"), max_length=255, unique=True)
     event_type = models.CharField(_("type"), max_length=100, db_index=True)
@@ -27,6 +30,9 @@ class StripeCheckoutEvent(models.Model):
     api_version = models.CharField(_("API version"), max_length=50, blank=True)
     stripe_created_at = models.DateTimeField(_("created at Stripe"), null=True, blank=True)
     outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, blank=True)
+    stripe_object_id = models.CharField(
+        _("Stripe object ID"), max_length=255, blank=True, db_index=True
+    )
     payload = models.JSONField(_("payload"), default=dict, blank=True)
     received_at = models.DateTimeField(_("received"), default=timezone.now, db_index=True)
     processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
@@ -38,6 +44,27 @@ class StripeCheckoutEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.event_id}"
+
+
+class StripeEventFailure(models.Model):
+    """A webhook delivery whose handling raised.
+
+    The event's own row rolls back with the failure (so Stripe's retry processes
+    it in full), which is why the traceback lives here, written after the rollback.
+    """
+
+    event_id = models.CharField(_("Stripe event ID"), max_length=255, db_index=True)
+    event_type = models.CharField(_("type"), max_length=100)
+    traceback = models.TextField(_("traceback"))
+    occurred_at = models.DateTimeField(_("occurred"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-occurred_at"]
+        verbose_name = _("Stripe event failure")
+        verbose_name_plural = _("Stripe event failures")
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.event_id} at {self.occurred_at:%Y-%m-%d %H:%M:%S}"
 
 
 class IdentityEventQuerySet(models.QuerySet):

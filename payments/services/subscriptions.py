@@ -37,6 +37,12 @@ def tier_for_price(price_id: str | None) -> SubscriptionTier | None:
     return SubscriptionTier.objects.with_price_id(price_id).first()
 
 
+def _tier_sells(record: Subscription | GuestSubscription, price_id: str | None) -> bool:
+    """Whether the record's tier already is the one sold under ``price_id`` (no lookup)."""
+    tier = record.tier if record.tier_id else None
+    return tier is not None and bool(price_id) and tier.stripe_price_id == price_id
+
+
 def apply_stripe_subscription(
     record: Subscription | GuestSubscription,
     stripe_subscription: dict[str, Any],
@@ -50,12 +56,28 @@ def apply_stripe_subscription(
     """
     if as_of is not None and record.stripe_state_at and as_of < record.stripe_state_at:
         return False
-    tier = tier_for_price(subscription_price_id(stripe_subscription))
-    if tier is not None:
-        record.tier = tier
+    price_id = subscription_price_id(stripe_subscription)
+    if not _tier_sells(record, price_id):
+        tier = tier_for_price(price_id)
+        if tier is not None:
+            record.tier = tier
     record.status = stripe_subscription["status"]
     record.current_period_end = subscription_period_end(stripe_subscription)
     record.cancel_at_period_end = bool(stripe_subscription.get("cancel_at_period_end"))
     record.livemode = bool(stripe_subscription.get("livemode"))
     record.stripe_state_at = as_of or datetime.now(tz=UTC)
     return True
+
+
+def find_subscription_record(
+    stripe_subscription_id: str | None,
+) -> Subscription | GuestSubscription | None:
+    """The local record (a user's or a guest's) of a Stripe subscription, if any."""
+    if not stripe_subscription_id:
+        return None
+    for model in (Subscription, GuestSubscription):
+        records = model.objects.select_related("tier")
+        record = records.filter(stripe_subscription_id=stripe_subscription_id).first()
+        if record is not None:
+            return record
+    return None

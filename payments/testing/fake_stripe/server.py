@@ -587,6 +587,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     server_version = "FakeStripe/1.0"
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; with Nagle on, a keep-alive
+    # client waits ~40 ms for the delayed ACK on every call.
+    disable_nagle_algorithm = True
 
     @property
     def fake(self) -> FakeStripe:

@@ -1,0 +1,97 @@
+"""Guest subscriptions: created from an anonymous checkout, reached by a secret link.
+
+The access token leaves this module exactly once, inside the email to the buyer;
+the database keeps only its hash (``guest_tokens.hash_token``).
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlencode
+
+from django.core.mail import EmailMultiAlternatives
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+
+from payments.conf import payments_settings
+from payments.models import GuestSubscription, IdentityEvent, SubscriptionTier
+from payments.services.guest_tokens import hash_token, new_token
+from payments.services.identity import record_identity_event
+
+logger = logging.getLogger(__name__)
+
+#: Languages the access email ships in; anything else gets the site's default.
+EMAIL_LANGUAGES = ("de", "en")
+
+
+def create_guest_subscription(
+    *,
+    email: str,
+    tier: SubscriptionTier | None,
+    stripe_customer_id: str,
+    stripe_subscription_id: str,
+    livemode: bool,
+) -> tuple[GuestSubscription, str]:
+    """A new guest subscription (unsaved, no state yet) and the clear token for its email."""
+    token = new_token()
+    guest = GuestSubscription(
+        email=email,
+        tier=tier,
+        stripe_customer_id=stripe_customer_id,
+        stripe_subscription_id=stripe_subscription_id,
+        livemode=livemode,
+        token_hash=hash_token(token),
+    )
+    return guest, token
+
+
+def record_guest_checkout(guest: GuestSubscription, checkout_session_id: str) -> None:
+    record_identity_event(
+        IdentityEvent.EventType.GUEST_CHECKOUT,
+        email=guest.email,
+        stripe_subscription_id=guest.stripe_subscription_id,
+        checkout_session_id=checkout_session_id,
+    )
+
+
+def email_language(preferred: str | None) -> str:
+    """``de`` or ``en`` from a Stripe locale (``de``, ``en-GB``, ``auto``) or a language code."""
+    code = (preferred or "").split("-")[0].lower()
+    if code in EMAIL_LANGUAGES:
+        return code
+    default = translation.get_supported_language_variant(
+        translation.get_language() or "en", strict=False
+    )
+    return default.split("-")[0] if default.split("-")[0] in EMAIL_LANGUAGES else "en"
+
+
+def manage_link(token: str, *, language: str, request: HttpRequest | None) -> str:
+    """The absolute ``manage-tier/?token=`` link, in the buyer's language prefix if any."""
+    with translation.override(language):
+        path = reverse("payments:manage_tier")
+    relative = f"{path}?{urlencode({'token': token})}"
+    if payments_settings.SITE_URL:
+        return payments_settings.SITE_URL.rstrip("/") + relative
+    if request is None:
+        raise ValueError("Set PAYMENTS['SITE_URL'] to build links outside a request.")
+    return request.build_absolute_uri(relative)
+
+
+def send_guest_access_email(guest: GuestSubscription, *, link: str, language: str) -> None:
+    """Email the buyer the secret link; the token is in ``link`` and nowhere logged."""
+    context = {"guest": guest, "tier": guest.tier, "manage_url": link}
+    with translation.override(language):
+        subject = render_to_string("payments/email/guest_access_subject.txt", context)
+        text = render_to_string("payments/email/guest_access.txt", context)
+        html = render_to_string("payments/email/guest_access.html", context)
+    message = EmailMultiAlternatives(
+        subject=" ".join(subject.split()),
+        body=text,
+        from_email=payments_settings.invoice_from_email,
+        to=[guest.email],
+    )
+    message.attach_alternative(html, "text/html")
+    message.send()
+    logger.info("Sent the access link for guest subscription %s", guest.pk)

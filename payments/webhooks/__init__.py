@@ -1,0 +1,1 @@
+"""Stripe's webhook: signature check, idempotent recording, one handler per event type."""

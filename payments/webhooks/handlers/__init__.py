@@ -1,0 +1,5 @@
+"""Importing this package registers every handler (one module per domain)."""
+
+from payments.webhooks.handlers import checkout, invoices, subscriptions
+
+__all__ = ["checkout", "invoices", "subscriptions"]

@@ -1,0 +1,68 @@
+"""``invoice.paid`` issues the Invoice; ``invoice.payment_failed`` updates the status.
+
+``issue_invoice`` is idempotent per Stripe invoice (unique ``stripe_invoice_id``),
+so ``invoice.paid`` and ``checkout.session.completed`` can both ask for the same
+invoice, in either order or at once, and exactly one Invoice results. Whichever
+comes first without knowing the subscription leaves the invoice unlinked; the
+other links it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from payments.invoicing import issue_invoice
+from payments.models import GuestSubscription, Invoice, Subscription
+from payments.services.subscriptions import apply_stripe_subscription, find_subscription_record
+from payments.webhooks.registry import Outcome, StripeEvent, handles
+from payments.webhooks.stripe_objects import object_id, retrieve_subscription
+
+logger = logging.getLogger(__name__)
+
+
+def invoice_subscription_id(stripe_invoice: dict[str, Any]) -> str | None:
+    """Since API 2025-03-31 under ``parent.subscription_details``; before, on top."""
+    details = (stripe_invoice.get("parent") or {}).get("subscription_details") or {}
+    return object_id(details.get("subscription")) or object_id(stripe_invoice.get("subscription"))
+
+
+def issue_linked_invoice(
+    stripe_invoice: dict[str, Any], record: Subscription | GuestSubscription | None
+) -> Invoice:
+    """Issue (or find) the Invoice and make sure it points at ``record``."""
+    subscription = record if isinstance(record, Subscription) else None
+    guest = record if isinstance(record, GuestSubscription) else None
+    invoice = issue_invoice(stripe_invoice, subscription=subscription, guest_subscription=guest)
+    unlinked = invoice.subscription_id is None and invoice.guest_subscription_id is None
+    if record is not None and unlinked:
+        invoice.subscription = subscription
+        invoice.guest_subscription = guest
+        invoice.user = record.user
+        invoice.save(update_fields=["subscription", "guest_subscription", "user"])
+    return invoice
+
+
+@handles("invoice.paid")
+def invoice_paid(event: StripeEvent) -> None:
+    stripe_invoice = event.object
+    record = find_subscription_record(invoice_subscription_id(stripe_invoice))
+    invoice = issue_linked_invoice(stripe_invoice, record)
+    logger.info("Invoice %s for Stripe invoice %s", invoice.number, stripe_invoice["id"])
+
+
+@handles("invoice.payment_failed")
+def invoice_payment_failed(event: StripeEvent) -> Outcome | None:
+    """Take the status Stripe reports (``past_due``, ``unpaid``...) from the API.
+
+    The invoice does not carry the subscription's status. The API's answer is at
+    least as new as this event, so it applies as of the event (Stripe's clock, not
+    ours): later subscription events still apply on top.
+    """
+    subscription_id = invoice_subscription_id(event.object)
+    record = find_subscription_record(subscription_id)
+    if record is None:
+        return Outcome.IGNORED_UNKNOWN
+    apply_stripe_subscription(record, retrieve_subscription(subscription_id), as_of=event.created)
+    record.save()
+    logger.warning("Payment failed for subscription %s (now %s)", subscription_id, record.status)

@@ -1,0 +1,33 @@
+"""``customer.subscription.*``: keep status, tier, period end and cancel flag current.
+
+Stripe does not promise order. An older event never overwrites newer state
+(``apply_stripe_subscription`` compares the events' ``created``). An event for a
+subscription not known here (its checkout has not arrived, or it was sold
+elsewhere) is recorded without effect: the checkout handler reads the
+subscription's current state from Stripe, which already holds that change.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from payments.services.subscriptions import apply_stripe_subscription, find_subscription_record
+from payments.webhooks.registry import Outcome, StripeEvent, handles
+
+logger = logging.getLogger(__name__)
+
+
+@handles(
+    "customer.subscription.created",
+    "customer.subscription.updated",
+    "customer.subscription.deleted",
+)
+def subscription_changed(event: StripeEvent) -> Outcome | None:
+    record = find_subscription_record(event.object["id"])
+    if record is None:
+        return Outcome.IGNORED_UNKNOWN
+    if apply_stripe_subscription(record, event.object, as_of=event.created):
+        record.save()
+    else:
+        logger.info("Ignoring %s %s: the subscription holds newer state", event.type, event.id)
+    return None

@@ -1,0 +1,107 @@
+"""Processing one verified event exactly once.
+
+The insert of the event's ``StripeCheckoutEvent`` row is the guard: it is the
+first statement of the transaction that also holds every domain change, so
+
+- a concurrent duplicate blocks on the uncommitted unique ``event_id`` and fails
+  once the first commits (answered "duplicate"), or proceeds if the first rolled
+  back;
+- a failing handler rolls back the row with its changes, so Stripe's retry finds
+  nothing and processes the event in full.
+
+The row is inserted with its final outcome and processed time (they commit
+together with the work or not at all), so the common path needs no update.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import traceback
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from payments.conf import payments_settings
+from payments.models import StripeCheckoutEvent, StripeEventFailure
+from payments.webhooks.registry import Outcome, StripeEvent, handler_for
+
+logger = logging.getLogger("payments.webhooks")
+
+
+class Result(enum.Enum):
+    PROCESSED = "processed"
+    IGNORED = "ignored"
+    DUPLICATE = "duplicate"
+
+
+class DuplicateEvent(Exception):
+    """The event's row exists (committed by an earlier or concurrent delivery)."""
+
+
+def process_event(event: StripeEvent) -> Result:
+    """Record and handle ``event`` once; raise (after recording the failure) on error."""
+    if StripeCheckoutEvent.objects.filter(event_id=event.id).exists():
+        # Fast path for retries of committed events. Not the guard: a delivery
+        # racing past this check is stopped by the unique insert below.
+        return _log(event, Result.DUPLICATE)
+    try:
+        outcome = _record_and_handle(event)
+    except DuplicateEvent:
+        return _log(event, Result.DUPLICATE)
+    except Exception:
+        _record_failure(event)
+        raise
+    result = Result.PROCESSED if outcome == Outcome.PROCESSED else Result.IGNORED
+    return _log(event, result, outcome)
+
+
+def initial_outcome(event: StripeEvent) -> Outcome:
+    if event.livemode != bool(payments_settings.STRIPE_LIVE_MODE):
+        return Outcome.IGNORED_LIVEMODE
+    if handler_for(event.type) is None:
+        return Outcome.IGNORED_TYPE
+    return Outcome.PROCESSED
+
+
+@transaction.atomic
+def _record_and_handle(event: StripeEvent) -> Outcome:
+    outcome = initial_outcome(event)
+    row = StripeCheckoutEvent(
+        event_id=event.id,
+        event_type=event.type,
+        livemode=event.livemode,
+        api_version=event.payload.get("api_version") or "",
+        stripe_created_at=event.created,
+        stripe_object_id=event.object.get("id") or "",
+        outcome=outcome,
+        payload=event.payload,
+        processed_at=timezone.now(),
+    )
+    try:
+        # The first statement of the transaction: on conflict the whole (empty)
+        # transaction rolls back, which is what a savepoint would give back too.
+        row.save(force_insert=True)
+    except IntegrityError as exc:
+        raise DuplicateEvent(event.id) from exc
+    if outcome == Outcome.PROCESSED:
+        handled = handler_for(event.type)(event)
+        if handled is not None and handled != outcome:
+            row.outcome = outcome = handled
+            row.save(update_fields=["outcome"])
+    return outcome
+
+
+def _record_failure(event: StripeEvent) -> None:
+    """Keep the traceback where an operator finds it; the event's own row rolled back."""
+    logger.exception("Stripe event %s (%s) failed", event.id, event.type)
+    StripeEventFailure.objects.create(
+        event_id=event.id, event_type=event.type, traceback=traceback.format_exc()
+    )
+
+
+def _log(event: StripeEvent, result: Result, outcome: Outcome | None = None) -> Result:
+    logger.info(
+        "Stripe event %s (%s): %s", event.id, event.type, outcome.value if outcome else result.value
+    )
+    return result

@@ -1,0 +1,103 @@
+"""The Stripe webhook endpoint: validate, parse, then process.
+
+Split like django-anymail's tracking webhooks: ``validate_request`` (signature on
+the raw body), ``parse_event`` (is it a Stripe event at all), ``process_event``
+(record once, dispatch). Client mistakes answer 400 before anything is written.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import stripe
+from django.http import HttpRequest, JsonResponse
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
+
+from payments.conf import payments_settings
+from payments.webhooks.processing import process_event
+from payments.webhooks.registry import StripeEvent
+
+logger = logging.getLogger("payments.webhooks")
+
+
+class BadWebhookRequest(ValueError):
+    """The request is not a valid, signed Stripe event; answered with 400."""
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class StripeWebhookView(View):
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest) -> JsonResponse:
+        try:
+            validate_request(request)
+            event = parse_event(request)
+        except BadWebhookRequest as exc:
+            logger.warning("Rejected a webhook request: %s", exc)
+            return JsonResponse({"error": str(exc)}, status=400)
+        try:
+            result = process_event(event)
+        except Exception:
+            # Already logged and recorded with its traceback by process_event.
+            return JsonResponse({"error": _("The event could not be processed.")}, status=500)
+        return JsonResponse({"received": True, "result": result.value})
+
+    def http_method_not_allowed(self, request: HttpRequest, *args: Any, **kwargs: Any):
+        response = JsonResponse({"error": _("Only POST is allowed.")}, status=405)
+        response["Allow"] = "POST"
+        return response
+
+
+def validate_request(request: HttpRequest) -> None:
+    """Accept the raw body if any configured secret signed it within Stripe's tolerance."""
+    header = request.headers.get("Stripe-Signature")
+    if not header:
+        raise BadWebhookRequest(_("Missing Stripe-Signature header."))
+    secrets = [secret for secret in payments_settings.STRIPE_WEBHOOK_SECRETS if secret]
+    for secret in secrets:
+        try:
+            stripe.WebhookSignature.verify_header(
+                request.body, header, secret, stripe.Webhook.DEFAULT_TOLERANCE
+            )
+        except (stripe.SignatureVerificationError, UnicodeDecodeError):
+            continue
+        return
+    raise BadWebhookRequest(_("Invalid or expired Stripe signature."))
+
+
+def parse_event(request: HttpRequest) -> StripeEvent:
+    """The body as a Stripe event, or a 400 for anything else (even if signed)."""
+    try:
+        payload = json.loads(request.body)
+    except ValueError as exc:
+        raise BadWebhookRequest(_("The body is not JSON.")) from exc
+    if not is_stripe_event(payload):
+        raise BadWebhookRequest(_("The body is not a Stripe event."))
+    return StripeEvent.from_payload(payload, request)
+
+
+def is_stripe_event(payload: Any) -> bool:
+    """The shape the handlers rely on; ids and types that fit the event's row."""
+    if not isinstance(payload, dict) or payload.get("object") != "event":
+        return False
+    data = payload.get("data")
+    return (
+        _is_text(payload.get("id"), max_length=255)
+        and _is_text(payload.get("type"), max_length=100)
+        and isinstance(payload.get("created"), int)
+        and isinstance(payload.get("livemode"), bool)
+        and isinstance(data, dict)
+        and isinstance(data.get("object"), dict)
+    )
+
+
+def _is_text(value: Any, *, max_length: int) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= max_length
+
+
+webhook = StripeWebhookView.as_view()

@@ -10,6 +10,8 @@ import os
 
 import pytest
 
+pytest_plugins = ["payments.testing.pytest_plugin"]
+
 
 def _on_postgres() -> bool:
     from django.db import connection

@@ -1,0 +1,907 @@
+"""The fake's memory: Stripe objects, the operations on them, and the events they cause.
+
+Objects are plain dicts in the shape of Stripe's current API (since 2025-03-31
+"basil": billing periods sit on subscription items, an invoice names its
+subscription under ``parent.subscription_details``, line items carry
+``pricing.price_details``). Every operation takes the parameters Stripe's API
+takes, already decoded from the form encoding, so the HTTP layer stays thin and
+tests can call the same operations directly.
+
+All access goes through one lock: the HTTP server is threaded, and the hosted
+pages change state from the server's threads while tests read it from theirs.
+"""
+
+from __future__ import annotations
+
+import calendar
+import copy
+import secrets
+import string
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import stripe
+
+DEFAULT_API_VERSION: str = stripe.api_version
+DEFAULT_TAX_PERCENT = 19
+
+StripeObject = dict[str, Any]
+
+
+class StripeError(Exception):
+    """An error answered in Stripe's shape: ``{"error": {"type", "message", ...}}``."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int = 400,
+        type: str = "invalid_request_error",  # noqa: A002 - Stripe's field name
+        param: str | None = None,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body: dict[str, Any] = {"type": type, "message": message}
+        if param is not None:
+            self.body["param"] = param
+        if code is not None:
+            self.body["code"] = code
+
+    def as_json(self) -> dict[str, Any]:
+        return {"error": self.body}
+
+
+def missing(kind: str, object_id: str, param: str = "id", status: int = 404) -> StripeError:
+    return StripeError(
+        f"No such {kind}: '{object_id}'", status=status, param=param, code="resource_missing"
+    )
+
+
+def required(param: str) -> StripeError:
+    return StripeError(f"Missing required param: {param}.", param=param, code="parameter_missing")
+
+
+def new_id(prefix: str, livemode: bool = False) -> str:
+    alphabet = string.ascii_letters + string.digits
+    body = "".join(secrets.choice(alphabet) for _ in range(24))
+    if prefix == "cs":
+        return f"cs_{'live' if livemode else 'test'}_{body}"
+    return f"{prefix}_{body}"
+
+
+def add_months(timestamp: int, months: int) -> int:
+    """The same day and time ``months`` later, clamped to the month's end (as Stripe bills)."""
+    moment = time.gmtime(timestamp)
+    month_index = moment.tm_mon - 1 + months
+    year, month = moment.tm_year + month_index // 12, month_index % 12 + 1
+    day = min(moment.tm_mday, calendar.monthrange(year, month)[1])
+    return calendar.timegm(
+        (year, month, day, moment.tm_hour, moment.tm_min, moment.tm_sec, 0, 0, 0)
+    )
+
+
+def period_end(start: int, recurring: dict[str, Any]) -> int:
+    count = int(recurring.get("interval_count") or 1)
+    interval = recurring.get("interval", "month")
+    if interval == "year":
+        return add_months(start, 12 * count)
+    if interval == "month":
+        return add_months(start, count)
+    seconds = {"day": 86400, "week": 7 * 86400}[interval]
+    return start + seconds * count
+
+
+def as_bool(value: Any) -> bool:
+    return value in (True, "true", "True", "1", 1)
+
+
+def list_object(data: list[StripeObject], url: str) -> StripeObject:
+    return {"object": "list", "data": data, "has_more": False, "url": url}
+
+
+def empty_address() -> dict[str, Any]:
+    return dict.fromkeys(("city", "country", "line1", "line2", "postal_code", "state"))
+
+
+@dataclass
+class Event:
+    """A Stripe event plus what the site needs to receive it."""
+
+    body: StripeObject
+    payload: bytes = b""
+
+
+@dataclass
+class FakeStripeState:
+    """Everything the fake knows. Reset between tests with :meth:`reset`."""
+
+    base_url: str = ""
+    tax_percent: int = DEFAULT_TAX_PERCENT
+    api_version: str = DEFAULT_API_VERSION
+    objects: dict[str, dict[str, StripeObject]] = field(default_factory=dict)
+    events: list[StripeObject] = field(default_factory=list)
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    on_events: Callable[[list[StripeObject]], None] | None = field(default=None, repr=False)
+    _invoice_sequence: int = 0
+
+    def reset(self) -> None:
+        with self.lock:
+            self.objects.clear()
+            self.events.clear()
+            self.tax_percent = DEFAULT_TAX_PERCENT
+            self.api_version = DEFAULT_API_VERSION
+            self._invoice_sequence = 0
+
+    # -- storage -----------------------------------------------------------------------
+
+    def _store(self, obj: StripeObject) -> StripeObject:
+        self.objects.setdefault(obj["object"], {})[obj["id"]] = obj
+        return obj
+
+    def get(self, kind: str, object_id: str, *, param: str = "id", status: int = 404):
+        """The stored object (not a copy: callers under the lock may change it)."""
+        found = self.objects.get(kind, {}).get(object_id)
+        if found is None:
+            raise missing(kind.split(".")[-1].replace("_", " "), object_id, param, status)
+        return found
+
+    def retrieve(self, kind: str, object_id: str) -> StripeObject:
+        """A copy of the object as the API shows it."""
+        with self.lock:
+            return public(self.get(kind, object_id))
+
+    def all(self, kind: str) -> list[StripeObject]:
+        return list(self.objects.get(kind, {}).values())
+
+    def find(self, object_id: str) -> StripeObject | None:
+        """Any stored object by id: what ``expand`` needs."""
+        for objects in self.objects.values():
+            if object_id in objects:
+                return objects[object_id]
+        return None
+
+    # -- customers -----------------------------------------------------------------------
+
+    def create_customer(self, params: dict[str, Any], livemode: bool = False) -> StripeObject:
+        with self.lock:
+            customer_id = new_id("cus")
+            customer = {
+                "id": customer_id,
+                "object": "customer",
+                "address": {**empty_address(), **(params.get("address") or {})},
+                "balance": 0,
+                "created": int(time.time()),
+                "currency": None,
+                "default_source": None,
+                "delinquent": False,
+                "description": params.get("description"),
+                "email": params.get("email"),
+                "invoice_prefix": secrets.token_hex(4).upper(),
+                "livemode": livemode,
+                "metadata": dict(params.get("metadata") or {}),
+                "name": params.get("name"),
+                "phone": params.get("phone"),
+                "preferred_locales": list(params.get("preferred_locales") or []),
+                "tax_exempt": params.get("tax_exempt", "none"),
+                "tax_ids": list_object([], f"/v1/customers/{customer_id}/tax_ids"),
+            }
+            for tax_id in params.get("tax_id_data") or []:
+                self._add_tax_id(customer, tax_id)
+            return copy.deepcopy(self._store(customer))
+
+    def _add_tax_id(self, customer: StripeObject, data: dict[str, Any]) -> None:
+        if not data.get("type") or not data.get("value"):
+            raise required(
+                "tax_id_data[0][type]" if not data.get("type") else "tax_id_data[0][value]"
+            )
+        value = str(data["value"])
+        customer["tax_ids"]["data"].append(
+            {
+                "id": new_id("txi"),
+                "object": "tax_id",
+                "country": value[:2].upper() if data["type"] == "eu_vat" else None,
+                "created": int(time.time()),
+                "customer": customer["id"],
+                "livemode": customer["livemode"],
+                "type": data["type"],
+                "value": value,
+                "verification": {
+                    "status": "verified",
+                    "verified_address": None,
+                    "verified_name": None,
+                },
+            }
+        )
+
+    def update_customer(self, customer_id: str, params: dict[str, Any]) -> StripeObject:
+        with self.lock:
+            customer = self.get("customer", customer_id)
+            for key in ("email", "name", "phone", "description", "tax_exempt"):
+                if key in params:
+                    customer[key] = params[key] or None
+            if "address" in params:
+                customer["address"] = {**empty_address(), **(params["address"] or {})}
+            if "metadata" in params:
+                customer["metadata"] = merge_metadata(customer["metadata"], params["metadata"])
+            return copy.deepcopy(customer)
+
+    # -- products and prices -------------------------------------------------------------
+
+    def create_product(self, params: dict[str, Any], livemode: bool = False) -> StripeObject:
+        if not params.get("name"):
+            raise required("name")
+        with self.lock:
+            now = int(time.time())
+            product = {
+                "id": params.get("id") or new_id("prod"),
+                "object": "product",
+                "active": as_bool(params.get("active", True)),
+                "created": now,
+                "default_price": None,
+                "description": params.get("description"),
+                "livemode": livemode,
+                "metadata": dict(params.get("metadata") or {}),
+                "name": params["name"],
+                "tax_code": params.get("tax_code"),
+                "type": "service",
+                "updated": now,
+            }
+            return copy.deepcopy(self._store(product))
+
+    def create_price(self, params: dict[str, Any], livemode: bool = False) -> StripeObject:
+        for param in ("currency", "unit_amount"):
+            if params.get(param) in (None, ""):
+                raise required(param)
+        with self.lock:
+            if params.get("product_data"):
+                product_id = self.create_product(params["product_data"], livemode)["id"]
+            elif params.get("product"):
+                product_id = self.get("product", params["product"], param="product", status=400)[
+                    "id"
+                ]
+            else:
+                raise required("product")
+            recurring = params.get("recurring")
+            price = {
+                "id": new_id("price"),
+                "object": "price",
+                "active": as_bool(params.get("active", True)),
+                "billing_scheme": "per_unit",
+                "created": int(time.time()),
+                "currency": str(params["currency"]).lower(),
+                "livemode": livemode,
+                "lookup_key": params.get("lookup_key"),
+                "metadata": dict(params.get("metadata") or {}),
+                "nickname": params.get("nickname"),
+                "product": product_id,
+                "recurring": None
+                if not recurring
+                else {
+                    "interval": recurring.get("interval", "month"),
+                    "interval_count": int(recurring.get("interval_count") or 1),
+                    "meter": None,
+                    "trial_period_days": None,
+                    "usage_type": "licensed",
+                },
+                "tax_behavior": params.get("tax_behavior", "exclusive"),
+                "tiers_mode": None,
+                "transform_quantity": None,
+                "type": "recurring" if recurring else "one_time",
+                "unit_amount": int(params["unit_amount"]),
+                "unit_amount_decimal": str(int(params["unit_amount"])),
+            }
+            return copy.deepcopy(self._store(price))
+
+    def list_prices(self, params: dict[str, Any]) -> StripeObject:
+        with self.lock:
+            prices = self.all("price")
+            if "active" in params:
+                prices = [p for p in prices if p["active"] == as_bool(params["active"])]
+            if params.get("product"):
+                prices = [p for p in prices if p["product"] == params["product"]]
+            if params.get("lookup_keys"):
+                prices = [p for p in prices if p["lookup_key"] in params["lookup_keys"]]
+            return copy.deepcopy(list_object(prices[::-1], "/v1/prices"))
+
+    # -- tax -----------------------------------------------------------------------------
+
+    def _tax_rate(self, livemode: bool) -> StripeObject:
+        """The one VAT rate of ``tax_percent``, created on first use like a dashboard rate."""
+        for rate in self.all("tax_rate"):
+            if rate["percentage"] == self.tax_percent and rate["livemode"] == livemode:
+                return rate
+        return self._store(
+            {
+                "id": new_id("txr"),
+                "object": "tax_rate",
+                "active": True,
+                "country": "DE",
+                "created": int(time.time()),
+                "description": f"VAT {self.tax_percent}%",
+                "display_name": "VAT",
+                "effective_percentage": self.tax_percent,
+                "inclusive": False,
+                "jurisdiction": "DE",
+                "livemode": livemode,
+                "metadata": {},
+                "percentage": self.tax_percent,
+                "tax_type": "vat",
+            }
+        )
+
+    def _taxes(self, customer: StripeObject, amount: int) -> list[dict[str, Any]]:
+        """Tax entries as ``total_taxes`` and line ``taxes`` show them (tax-exclusive).
+
+        A customer with an EU VAT ID is reverse charged: one entry of 0 with the reason,
+        so invoices can print the reverse-charge note.
+        """
+        if self.tax_percent <= 0 and not customer_vat_ids(customer):
+            return []
+        rate = self._tax_rate(customer["livemode"])
+        reverse_charge = bool(customer_vat_ids(customer))
+        tax = Decimal(amount) * Decimal(self.tax_percent) / 100
+        return [
+            {
+                "amount": 0 if reverse_charge else int(tax.quantize(Decimal(1), ROUND_HALF_UP)),
+                "tax_behavior": "exclusive",
+                "tax_rate_details": {"tax_rate": rate["id"]},
+                "taxability_reason": "reverse_charge" if reverse_charge else "standard_rated",
+                "taxable_amount": amount,
+                "type": "tax_rate_details",
+            }
+        ]
+
+    # -- checkout ------------------------------------------------------------------------
+
+    def create_checkout_session(
+        self, params: dict[str, Any], livemode: bool = False
+    ) -> StripeObject:
+        mode = params.get("mode")
+        if not mode:
+            raise required("mode")
+        if mode != "subscription":
+            raise StripeError(
+                f"The fake Stripe only sells subscriptions, not mode={mode!r}.", param="mode"
+            )
+        if not params.get("success_url") and params.get("ui_mode") != "embedded":
+            raise required("success_url")
+        line_items = params.get("line_items") or []
+        if not line_items:
+            raise StripeError(
+                "You must provide at least one recurring price in `subscription` mode "
+                "when using prices.",
+                param="line_items",
+            )
+        with self.lock:
+            items = [self._checkout_line(item, index) for index, item in enumerate(line_items)]
+            customer = None
+            if params.get("customer"):
+                customer = self.get("customer", params["customer"], param="customer", status=400)
+            session_id = new_id("cs", livemode)
+            amount = sum(item["price"]["unit_amount"] * item["quantity"] for item in items)
+            session = {
+                "id": session_id,
+                "object": "checkout.session",
+                "amount_subtotal": amount,
+                "amount_total": amount,
+                "cancel_url": params.get("cancel_url"),
+                "client_reference_id": params.get("client_reference_id"),
+                "created": int(time.time()),
+                "currency": items[0]["price"]["currency"],
+                "customer": customer["id"] if customer else None,
+                "customer_details": None,
+                "customer_email": params.get("customer_email"),
+                "expires_at": int(time.time()) + 86400,
+                "invoice": None,
+                "livemode": livemode,
+                "locale": params.get("locale"),
+                "metadata": dict(params.get("metadata") or {}),
+                "mode": mode,
+                "payment_status": "unpaid",
+                "status": "open",
+                "subscription": None,
+                "success_url": params.get("success_url"),
+                "url": f"{self.base_url}/checkout/{session_id}",
+                # Not part of Stripe's session object; kept to build the subscription.
+                "_line_items": items,
+                "_subscription_data": params.get("subscription_data") or {},
+            }
+            return public(self._store(session))
+
+    def _checkout_line(self, item: dict[str, Any], index: int) -> dict[str, Any]:
+        param = f"line_items[{index}][price]"
+        if not item.get("price"):
+            raise required(param)
+        price = self.get("price", item["price"], param=param, status=400)
+        if not price["active"]:
+            raise StripeError(
+                "The price specified is inactive. This field only accepts active prices.",
+                param=param,
+            )
+        if price["type"] != "recurring":
+            raise StripeError(
+                "You must provide at least one recurring price in `subscription` mode "
+                "when using prices.",
+                param="line_items",
+            )
+        return {"price": copy.deepcopy(price), "quantity": int(item.get("quantity") or 1)}
+
+    def checkout_line_items(self, session_id: str) -> StripeObject:
+        with self.lock:
+            session = self.get("checkout.session", session_id, param="session")
+            data = [
+                {
+                    "id": f"li_{session_id[-20:]}{index}",
+                    "object": "item",
+                    "amount_subtotal": line["price"]["unit_amount"] * line["quantity"],
+                    "amount_total": line["price"]["unit_amount"] * line["quantity"],
+                    "currency": line["price"]["currency"],
+                    "description": self.get("product", line["price"]["product"])["name"],
+                    "price": copy.deepcopy(line["price"]),
+                    "quantity": line["quantity"],
+                }
+                for index, line in enumerate(session["_line_items"])
+            ]
+            return list_object(data, f"/v1/checkout/sessions/{session_id}/line_items")
+
+    def complete_checkout(
+        self, session_id: str, customer_details: dict[str, Any] | None = None
+    ) -> list[StripeObject]:
+        """What the hosted page's Pay button does: customer, subscription, paid invoice.
+
+        ``customer_details`` is what the buyer typed on the page (``email``, ``name``,
+        ``address``, ``tax_id_data``); it creates the customer when the session has none.
+        Returns the three events Stripe sends, in Stripe's usual order.
+        """
+        with self.lock:
+            session = self.get("checkout.session", session_id, param="session")
+            if session["status"] != "open":
+                raise StripeError(
+                    f"This Checkout Session is no longer active (status={session['status']}).",
+                    param="session",
+                )
+            livemode = session["livemode"]
+            if session["customer"]:
+                customer = self.get("customer", session["customer"])
+            else:
+                details = dict(customer_details or {})
+                if session["customer_email"]:  # fixed by the site, as on Stripe's page
+                    details["email"] = session["customer_email"]
+                if not details.get("email"):
+                    raise required("customer_details[email]")
+                customer = self.get("customer", self.create_customer(details, livemode)["id"])
+            subscription = self._create_subscription(session, customer)
+            invoice = self._create_paid_invoice(subscription, "subscription_create")
+            subscription["latest_invoice"] = invoice["id"]
+            session.update(
+                customer=customer["id"],
+                customer_details={
+                    "address": copy.deepcopy(customer["address"]),
+                    "email": customer["email"],
+                    "name": customer["name"],
+                    "phone": customer["phone"],
+                    "tax_exempt": customer["tax_exempt"],
+                    "tax_ids": [
+                        {"type": t["type"], "value": t["value"]}
+                        for t in customer["tax_ids"]["data"]
+                    ],
+                },
+                invoice=invoice["id"],
+                payment_status="paid",
+                status="complete",
+                subscription=subscription["id"],
+                amount_total=invoice["total"],
+                total_details={
+                    "amount_discount": 0,
+                    "amount_shipping": 0,
+                    "amount_tax": invoice["total"] - invoice["subtotal"],
+                },
+            )
+            return [
+                self.emit("checkout.session.completed", public(session)),
+                self.emit("customer.subscription.created", subscription),
+                self.emit("invoice.paid", invoice),
+            ]
+
+    # -- subscriptions -------------------------------------------------------------------
+
+    def _create_subscription(self, session: StripeObject, customer: StripeObject) -> StripeObject:
+        now = int(time.time())
+        subscription_id = new_id("sub")
+        items = []
+        for line in session["_line_items"]:
+            price = copy.deepcopy(self.get("price", line["price"]["id"]))
+            items.append(
+                {
+                    "id": new_id("si"),
+                    "object": "subscription_item",
+                    "created": now,
+                    "current_period_start": now,
+                    "current_period_end": period_end(now, price["recurring"]),
+                    "discounts": [],
+                    "metadata": {},
+                    "price": price,
+                    "quantity": line["quantity"],
+                    "subscription": subscription_id,
+                    "tax_rates": [],
+                }
+            )
+        return self._store(
+            {
+                "id": subscription_id,
+                "object": "subscription",
+                "billing_cycle_anchor": now,
+                "cancel_at": None,
+                "cancel_at_period_end": False,
+                "canceled_at": None,
+                "cancellation_details": {"comment": None, "feedback": None, "reason": None},
+                "collection_method": "charge_automatically",
+                "created": now,
+                "currency": items[0]["price"]["currency"],
+                "customer": customer["id"],
+                "ended_at": None,
+                "items": list_object(
+                    items, f"/v1/subscription_items?subscription={subscription_id}"
+                ),
+                "latest_invoice": None,
+                "livemode": session["livemode"],
+                "metadata": dict(session["_subscription_data"].get("metadata") or {}),
+                "start_date": now,
+                "status": "active",
+                "trial_end": None,
+                "trial_start": None,
+            }
+        )
+
+    def retrieve_subscription(self, subscription_id: str) -> StripeObject:
+        with self.lock:
+            return copy.deepcopy(self.get("subscription", subscription_id))
+
+    def list_subscriptions(self, params: dict[str, Any]) -> StripeObject:
+        with self.lock:
+            subscriptions = self.all("subscription")
+            if params.get("customer"):
+                subscriptions = [s for s in subscriptions if s["customer"] == params["customer"]]
+            status = params.get("status")
+            if status and status != "all":
+                subscriptions = [s for s in subscriptions if s["status"] == status]
+            elif not status:
+                subscriptions = [s for s in subscriptions if s["status"] != "canceled"]
+            return copy.deepcopy(list_object(subscriptions[::-1], "/v1/subscriptions"))
+
+    def update_subscription(
+        self, subscription_id: str, params: dict[str, Any]
+    ) -> tuple[StripeObject, list[StripeObject]]:
+        """Apply an update; returns the subscription and the events it caused."""
+        with self.lock:
+            subscription = self.get("subscription", subscription_id)
+            if subscription["status"] == "canceled":
+                raise StripeError(
+                    "A canceled subscription can only update its cancellation_details "
+                    "and metadata.",
+                )
+            before = copy.deepcopy(subscription)
+            for index, change in enumerate(params.get("items") or []):
+                self._update_item(subscription, change, index)
+            if "cancel_at_period_end" in params:
+                cancel = as_bool(params["cancel_at_period_end"])
+                subscription["cancel_at_period_end"] = cancel
+                subscription["cancel_at"] = (
+                    subscription["items"]["data"][0]["current_period_end"] if cancel else None
+                )
+                subscription["canceled_at"] = int(time.time()) if cancel else None
+            if "metadata" in params:
+                subscription["metadata"] = merge_metadata(
+                    subscription["metadata"], params["metadata"]
+                )
+            events = []
+            previous = changed_fields(before, subscription)
+            if previous:
+                events.append(self.emit("customer.subscription.updated", subscription, previous))
+            return copy.deepcopy(subscription), events
+
+    def _update_item(self, subscription: StripeObject, change: dict[str, Any], index: int) -> None:
+        items = subscription["items"]["data"]
+        if change.get("id"):
+            matches = [item for item in items if item["id"] == change["id"]]
+            if not matches:
+                raise missing("subscription item", change["id"], f"items[{index}][id]", 400)
+            item = matches[0]
+        elif len(items) == 1:
+            item = items[0]
+        else:
+            raise required(f"items[{index}][id]")
+        if change.get("price"):
+            param = f"items[{index}][price]"
+            price = self.get("price", change["price"], param=param, status=400)
+            if not price["active"]:
+                raise StripeError("The price specified is inactive.", param=param)
+            item["price"] = copy.deepcopy(price)
+        if change.get("quantity"):
+            item["quantity"] = int(change["quantity"])
+
+    def cancel_subscription(self, subscription_id: str) -> tuple[StripeObject, list[StripeObject]]:
+        with self.lock:
+            subscription = self.get("subscription", subscription_id)
+            if subscription["status"] == "canceled":
+                raise StripeError(
+                    f"No such subscription: '{subscription_id}' is already canceled.",
+                    code="resource_missing",
+                    status=404,
+                )
+            now = int(time.time())
+            subscription.update(
+                status="canceled",
+                canceled_at=subscription["canceled_at"] or now,
+                ended_at=now,
+                cancellation_details={
+                    "comment": None,
+                    "feedback": None,
+                    "reason": "cancellation_requested",
+                },
+            )
+            event = self.emit("customer.subscription.deleted", subscription)
+            return copy.deepcopy(subscription), [event]
+
+    def renew_subscription(self, subscription_id: str) -> list[StripeObject]:
+        """Start the next period and bill it, as Stripe does at the period's end."""
+        with self.lock:
+            subscription = self.get("subscription", subscription_id)
+            if subscription["cancel_at_period_end"]:
+                _, events = self.cancel_subscription(subscription_id)
+                return events
+            before = copy.deepcopy(subscription)
+            for item in subscription["items"]["data"]:
+                start = item["current_period_end"]
+                item["current_period_start"] = start
+                item["current_period_end"] = period_end(start, item["price"]["recurring"])
+            invoice = self._create_paid_invoice(subscription, "subscription_cycle")
+            subscription["latest_invoice"] = invoice["id"]
+            return [
+                self.emit(
+                    "customer.subscription.updated",
+                    subscription,
+                    changed_fields(before, subscription),
+                ),
+                self.emit("invoice.paid", invoice),
+            ]
+
+    # -- invoices ------------------------------------------------------------------------
+
+    def _create_paid_invoice(self, subscription: StripeObject, reason: str) -> StripeObject:
+        customer = self.get("customer", subscription["customer"])
+        invoice_id = new_id("in")
+        now = int(time.time())
+        lines = [
+            self._invoice_line(invoice_id, subscription, item, customer)
+            for item in subscription["items"]["data"]
+        ]
+        subtotal = sum(line["amount"] for line in lines)
+        total_taxes = self._taxes(customer, subtotal)
+        tax = sum(entry["amount"] for entry in total_taxes)
+        self._invoice_sequence += 1
+        return self._store(
+            {
+                "id": invoice_id,
+                "object": "invoice",
+                "account_country": "DE",
+                "account_name": None,
+                "amount_due": subtotal + tax,
+                "amount_paid": subtotal + tax,
+                "amount_remaining": 0,
+                "attempt_count": 1,
+                "attempted": True,
+                "billing_reason": reason,
+                "collection_method": "charge_automatically",
+                "created": now,
+                "currency": subscription["currency"],
+                "customer": customer["id"],
+                "customer_address": copy.deepcopy(customer["address"]),
+                "customer_email": customer["email"],
+                "customer_name": customer["name"],
+                "customer_phone": customer["phone"],
+                "customer_tax_exempt": customer["tax_exempt"],
+                "customer_tax_ids": [
+                    {"type": t["type"], "value": t["value"]} for t in customer["tax_ids"]["data"]
+                ],
+                "description": None,
+                "effective_at": now,
+                "hosted_invoice_url": None,
+                "invoice_pdf": None,
+                "lines": list_object(lines, f"/v1/invoices/{invoice_id}/lines"),
+                "livemode": subscription["livemode"],
+                "metadata": {},
+                "number": f"{customer['invoice_prefix']}-{self._invoice_sequence:04d}",
+                "parent": {
+                    "quote_details": None,
+                    "subscription_details": {
+                        "metadata": copy.deepcopy(subscription["metadata"]),
+                        "subscription": subscription["id"],
+                    },
+                    "type": "subscription_details",
+                },
+                "status": "paid",
+                "status_transitions": {
+                    "finalized_at": now,
+                    "marked_uncollectible_at": None,
+                    "paid_at": now,
+                    "voided_at": None,
+                },
+                "subtotal": subtotal,
+                "subtotal_excluding_tax": subtotal,
+                "total": subtotal + tax,
+                "total_excluding_tax": subtotal,
+                "total_taxes": total_taxes,
+                "total_discount_amounts": [],
+            }
+        )
+
+    def _invoice_line(
+        self,
+        invoice_id: str,
+        subscription: StripeObject,
+        item: StripeObject,
+        customer: StripeObject,
+    ) -> StripeObject:
+        price = item["price"]
+        amount = price["unit_amount"] * item["quantity"]
+        product = self.get("product", price["product"])
+        return {
+            "id": new_id("il"),
+            "object": "line_item",
+            "amount": amount,
+            "currency": price["currency"],
+            "description": f"{item['quantity']} × {product['name']}",
+            "discount_amounts": [],
+            "discountable": True,
+            "discounts": [],
+            "invoice": invoice_id,
+            "livemode": subscription["livemode"],
+            "metadata": {},
+            "parent": {
+                "invoice_item_details": None,
+                "subscription_item_details": {
+                    "invoice_item": None,
+                    "proration": False,
+                    "proration_details": {"credited_items": None},
+                    "subscription": subscription["id"],
+                    "subscription_item": item["id"],
+                },
+                "type": "subscription_item_details",
+            },
+            "period": {"start": item["current_period_start"], "end": item["current_period_end"]},
+            "pretax_credit_amounts": [],
+            "pricing": {
+                "price_details": {"price": price["id"], "product": product["id"]},
+                "type": "price_details",
+                "unit_amount_decimal": price["unit_amount_decimal"],
+            },
+            "quantity": item["quantity"],
+            "subtotal": amount,
+            "taxes": self._taxes(customer, amount),
+        }
+
+    def list_invoices(self, params: dict[str, Any]) -> StripeObject:
+        with self.lock:
+            invoices = self.all("invoice")
+            if params.get("subscription"):
+                invoices = [
+                    i
+                    for i in invoices
+                    if i["parent"]["subscription_details"]["subscription"] == params["subscription"]
+                ]
+            if params.get("customer"):
+                invoices = [i for i in invoices if i["customer"] == params["customer"]]
+            if params.get("status"):
+                invoices = [i for i in invoices if i["status"] == params["status"]]
+            return copy.deepcopy(list_object(invoices[::-1], "/v1/invoices"))
+
+    # -- billing portal ------------------------------------------------------------------
+
+    def create_portal_session(self, params: dict[str, Any], livemode: bool = False) -> StripeObject:
+        if not params.get("customer"):
+            raise required("customer")
+        with self.lock:
+            customer = self.get("customer", params["customer"], param="customer", status=400)
+            session_id = new_id("bps")
+            return copy.deepcopy(
+                self._store(
+                    {
+                        "id": session_id,
+                        "object": "billing_portal.session",
+                        "configuration": "bpc_fake",
+                        "created": int(time.time()),
+                        "customer": customer["id"],
+                        "flow": None,
+                        "livemode": livemode,
+                        "locale": params.get("locale"),
+                        "on_behalf_of": None,
+                        "return_url": params.get("return_url"),
+                        "url": f"{self.base_url}/billing_portal/{session_id}",
+                    }
+                )
+            )
+
+    # -- events --------------------------------------------------------------------------
+
+    def emit(
+        self,
+        event_type: str,
+        obj: StripeObject,
+        previous_attributes: dict[str, Any] | None = None,
+    ) -> StripeObject:
+        """Record an event with a snapshot of ``obj`` as it is now."""
+        data: dict[str, Any] = {"object": copy.deepcopy(public(obj))}
+        if previous_attributes is not None:
+            data["previous_attributes"] = previous_attributes
+        event = {
+            "id": new_id("evt"),
+            "object": "event",
+            "api_version": self.api_version,
+            "created": int(time.time()),
+            "data": data,
+            "livemode": obj["livemode"],
+            "pending_webhooks": 1,
+            "request": {"id": None, "idempotency_key": None},
+            "type": event_type,
+        }
+        self.events.append(event)
+        self._store(event)
+        return copy.deepcopy(event)
+
+    # -- expand ----------------------------------------------------------------------------
+
+    def expand(self, obj: StripeObject, paths: list[str]) -> StripeObject:
+        """Replace ids named by ``expand[]`` paths (``subscription``, ``a.b``) with objects."""
+        with self.lock:
+            expanded = copy.deepcopy(obj)
+            for path in paths:
+                if path == "line_items" and expanded.get("object") == "checkout.session":
+                    expanded["line_items"] = self.checkout_line_items(expanded["id"])
+                    continue
+                self._expand_path(expanded, path.split("."), path)
+            return expanded
+
+    def _expand_path(self, node: Any, parts: list[str], path: str) -> None:
+        if isinstance(node, dict) and node.get("object") == "list" and parts[0] == "data":
+            for item in node["data"]:
+                self._expand_path(item, parts[1:], path)
+            return
+        if not isinstance(node, dict) or parts[0] not in node:
+            raise StripeError(f"This property cannot be expanded ({path}).", param="expand")
+        head, rest = parts[0], parts[1:]
+        value = node[head]
+        if isinstance(value, str):
+            found = self.find(value)
+            if found is None:
+                raise StripeError(f"This property cannot be expanded ({path}).", param="expand")
+            value = node[head] = public(copy.deepcopy(found))
+        if rest and value is not None:
+            self._expand_path(value, rest, path)
+
+
+def public(obj: StripeObject) -> StripeObject:
+    """The object without the fake's private ``_`` bookkeeping keys."""
+    return {key: copy.deepcopy(value) for key, value in obj.items() if not key.startswith("_")}
+
+
+def merge_metadata(current: dict[str, str], update: Any) -> dict[str, str]:
+    """Stripe's metadata rules: ``metadata=""`` clears, a key set to ``""`` is removed."""
+    if not update:
+        return {}
+    merged = {**current, **update}
+    return {key: value for key, value in merged.items() if value != ""}
+
+
+def changed_fields(before: StripeObject, after: StripeObject) -> dict[str, Any]:
+    """``previous_attributes``: the top-level values that changed, as they were."""
+    return {key: before[key] for key in after if key in before and before[key] != after[key]}
+
+
+def customer_vat_ids(customer: StripeObject) -> list[str]:
+    return [t["value"] for t in customer["tax_ids"]["data"] if t["type"] == "eu_vat"]

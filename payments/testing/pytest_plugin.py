@@ -1,0 +1,43 @@
+"""pytest fixtures for sites testing their Stripe flows offline.
+
+Enable with ``pytest_plugins = ["payments.testing.pytest_plugin"]`` in a root
+``conftest.py``. One fake server runs per test session (starting a server per test
+would dominate a suite's time); each test gets it emptied, and ``PAYMENTS`` pointed
+at it while keeping the site's other settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from payments.testing.fake_stripe import FakeStripe
+
+FALLBACK_TEST_KEY = "sk_test_fake_stripe"
+
+
+@pytest.fixture(scope="session")
+def fake_stripe_server() -> Iterator[FakeStripe]:
+    """The session's one running fake; prefer ``fake_stripe``, which also resets it."""
+    with FakeStripe() as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake_stripe(fake_stripe_server: FakeStripe, settings) -> Iterator[FakeStripe]:
+    """An empty fake Stripe that ``stripe_client()`` talks to for this test.
+
+    Webhooks go nowhere until the test aims them, e.g.
+    ``fake_stripe.deliver_webhooks_to(live_server.url + reverse("payments:webhook"), secret)``
+    or ``fake_stripe.deliver_webhooks_to_client(client, reverse("payments:webhook"), secret)``.
+    """
+    fake_stripe_server.reset()
+    payments = dict(getattr(settings, "PAYMENTS", {}))
+    payments["STRIPE_API_BASE"] = fake_stripe_server.url
+    mode = "LIVE" if payments.get("STRIPE_LIVE_MODE") else "TEST"
+    if not payments.get(f"STRIPE_{mode}_SECRET_KEY"):
+        payments[f"STRIPE_{mode}_SECRET_KEY"] = FALLBACK_TEST_KEY.replace("test", mode.lower())
+    settings.PAYMENTS = payments
+    yield fake_stripe_server
+    fake_stripe_server.flush_webhooks()

@@ -129,7 +129,7 @@ def ensure_customer(user: AbstractBaseUser) -> Customer:
             return Customer.objects.create(
                 user=user,
                 stripe_customer_id=stripe_customer.id,
-                livemode=bool(stripe_customer.get("livemode")),
+                livemode=bool(stripe_customer.livemode),
             )
     except IntegrityError:
         return Customer.objects.get(user=user)

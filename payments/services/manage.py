@@ -26,7 +26,7 @@ from payments.models import (
 )
 from payments.services.checkout import purchasable_tier
 from payments.services.identity import record_identity_event
-from payments.services.stripe_api import stripe_client
+from payments.services.stripe_api import stripe_client, to_dict
 from payments.services.subscriptions import apply_stripe_subscription
 
 logger = logging.getLogger(__name__)
@@ -125,7 +125,7 @@ def _ensure_not_ended(record: AnySubscription) -> None:
 
 
 def _store(record: AnySubscription, stripe_subscription: Any) -> AnySubscription:
-    apply_stripe_subscription(record, stripe_subscription.to_dict(), as_of=None)
+    apply_stripe_subscription(record, to_dict(stripe_subscription), as_of=None)
     record.save()
     return record
 

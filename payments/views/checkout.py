@@ -21,7 +21,7 @@ from payments.services.checkout import (
     start_checkout,
     tier_for_configured_price,
 )
-from payments.services.stripe_api import stripe_client
+from payments.services.stripe_api import stripe_client, to_dict
 from payments.views.common import (
     MalformedBody,
     allow_methods,
@@ -39,7 +39,7 @@ SESSION_ID_PATTERN = re.compile(r"cs_[A-Za-z0-9_]{1,250}")
 
 @csrf_exempt
 @allow_methods("POST")
-@stripe_failure_as_502
+@stripe_failure_as_502()
 def tier_checkout(request: HttpRequest) -> HttpResponse:
     """POST ``tier`` (and ``email`` as a guest): a Checkout Session for that tier.
 
@@ -59,7 +59,7 @@ def tier_checkout(request: HttpRequest) -> HttpResponse:
 
 
 @allow_methods("GET")
-@stripe_failure_as_502
+@stripe_failure_as_502()
 def checkout_session(request: HttpRequest) -> HttpResponse:
     """Legacy: GET ``?tier=`` or ``?price_id=`` (a configured tier's price of this mode)."""
     try:
@@ -100,7 +100,7 @@ def _purchase(session_id: str | None) -> dict[str, Any]:
     if not session_id or not SESSION_ID_PATTERN.fullmatch(session_id):
         return {}
     try:
-        session = stripe_client().v1.checkout.sessions.retrieve(session_id)
+        session = to_dict(stripe_client().v1.checkout.sessions.retrieve(session_id))
     except stripe.StripeError as error:
         logger.warning("Success page could not retrieve session %s: %s", session_id, error)
         return {}

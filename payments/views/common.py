@@ -36,6 +36,11 @@ def json_error(message: str, status: int) -> JsonResponse:
     return JsonResponse({"error": str(message)}, status=status)
 
 
+def json_answer(request: HttpRequest, message: str, status: int) -> JsonResponse:
+    """``json_error`` with ``error_response``'s signature, for JSON-only views."""
+    return json_error(message, status)
+
+
 def error_response(request: HttpRequest, message: str, status: int) -> HttpResponse:
     """The error as JSON for API clients, as the site's styled page for browsers."""
     if wants_json(request):
@@ -63,25 +68,35 @@ def allow_methods(*methods: str) -> Callable[[View], View]:
     return decorator
 
 
-def stripe_failure_as_502(view: View) -> View:
-    """A Stripe outage or refusal is the provider's failure, not ours: 502, logged."""
+def stripe_failure_as_502(*, pages: bool = False) -> Callable[[View], View]:
+    """A Stripe outage or refusal is the provider's failure, not ours: 502, logged.
 
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except stripe.StripeError as error:
-            logger.error(
-                "Stripe request failed in %s: %s (HTTP %s, request %s)",
-                view.__name__,
-                error.user_message or error,
-                error.http_status,
-                error.request_id,
-            )
-            message = _("The payment provider could not complete the request. Please try again.")
-            return error_response(request, message, 502)
+    ``pages=True`` for views that also serve browsers: the 502 is then a page unless
+    the client asked for JSON.
+    """
+    respond = error_response if pages else json_answer
 
-    return wrapper
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            try:
+                return view(request, *args, **kwargs)
+            except stripe.StripeError as error:
+                logger.error(
+                    "Stripe request failed in %s: %s (HTTP %s, request %s)",
+                    view.__name__,
+                    error.user_message or error,
+                    error.http_status,
+                    error.request_id,
+                )
+                message = _(
+                    "The payment provider could not complete the request. Please try again."
+                )
+                return respond(request, message, 502)
+
+        return wrapper
+
+    return decorator
 
 
 def read_body(request: HttpRequest) -> dict[str, Any]:
@@ -102,7 +117,7 @@ class _CsrfCheck(CsrfViewMiddleware):
         return reason
 
 
-def csrf_failure(request: HttpRequest) -> HttpResponse | None:
+def csrf_failure(request: HttpRequest, *, pages: bool = False) -> HttpResponse | None:
     """Run Django's CSRF check on a view that is CSRF-exempt for anonymous callers.
 
     ``tier/checkout/`` and ``manage-tier/`` are exempt so a pricing page can POST as
@@ -117,4 +132,4 @@ def csrf_failure(request: HttpRequest) -> HttpResponse | None:
         return None
     logger.warning("CSRF check failed for %s: %s", request.path, reason)
     message = _("CSRF verification failed: %(reason)s") % {"reason": reason}
-    return error_response(request, message, 403)
+    return (error_response if pages else json_answer)(request, message, 403)

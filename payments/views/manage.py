@@ -49,7 +49,7 @@ ACTIONS = {
 @csrf_exempt
 @never_cache
 @allow_methods("GET", "POST")
-@stripe_failure_as_502
+@stripe_failure_as_502(pages=True)
 def manage_tier(request: HttpRequest) -> HttpResponse:
     """GET shows the subscription; POST ``action`` = change/cancel/resume/claim changes it.
 
@@ -62,7 +62,7 @@ def manage_tier(request: HttpRequest) -> HttpResponse:
         return error_response(request, str(error), 400)
     token = request.GET.get("token", body.get("token"))
     csrf_applies = request.method == "POST" and needs_csrf_check(request, token)
-    if csrf_applies and (rejected := csrf_failure(request)):
+    if csrf_applies and (rejected := csrf_failure(request, pages=True)):
         return rejected
     try:
         caller = identify(request, token)

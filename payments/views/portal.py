@@ -17,7 +17,7 @@ from payments.views.common import allow_methods, error_response, stripe_failure_
 
 @never_cache
 @allow_methods("GET")
-@stripe_failure_as_502
+@stripe_failure_as_502(pages=True)
 def customer_portal(request: HttpRequest) -> HttpResponse:
     """302 to a portal session for the caller's Stripe customer; back to ``manage-tier/``.
 

@@ -70,9 +70,7 @@ def test_unknown_and_deleted_tokens_get_identical_404s(client, tiers):
     }
 
 
-def test_a_valid_token_is_remembered_as_the_subscription_id_under_a_new_session_key(
-    client, guest
-):
+def test_a_valid_token_is_remembered_as_the_subscription_id_under_a_new_session_key(client, guest):
     client.get(reverse("payments:pricing"))  # an anonymous session exists already
     client.session[SESSION_KEY] = None
     session = client.session

@@ -120,9 +120,11 @@ def ensure_customer(user: AbstractBaseUser) -> Customer:
     if customer is not None:
         return customer
     email = getattr(user, user.get_email_field_name(), "") or ""
+    params: dict[str, Any] = {"metadata": {"user_id": str(user.pk)}}
+    if email:  # Stripe refuses an empty string where a value may be left out
+        params["email"] = email
     stripe_customer = stripe_client().v1.customers.create(
-        params={"email": email, "metadata": {"user_id": str(user.pk)}},
-        options={"idempotency_key": _customer_idempotency_key(user, email)},
+        params=params, options={"idempotency_key": _customer_idempotency_key(user, email)}
     )
     try:
         with transaction.atomic():

@@ -44,7 +44,7 @@ def identify(request: HttpRequest, token: object) -> Caller:
     if token is not None:
         guest = find_guest_subscription(token) if isinstance(token, str) else None
         if guest is None:
-            raise UnknownToken(token)
+            raise UnknownToken()  # never the token itself: it could end up in a log
         remember_guest(request, guest)
         return Caller(record=guest, guest=guest, by_token=True)
     remembered = remembered_guest(request)

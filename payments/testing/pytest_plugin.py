@@ -14,7 +14,7 @@ import pytest
 
 from payments.testing.fake_stripe import FakeStripe
 
-FALLBACK_TEST_KEY = "sk_test_fake_stripe"
+FALLBACK_KEYS = {"TEST": "sk_test_fake_stripe", "LIVE": "sk_live_fake_stripe"}
 
 
 @pytest.fixture(scope="session")
@@ -25,7 +25,7 @@ def fake_stripe_server() -> Iterator[FakeStripe]:
 
 
 @pytest.fixture
-def fake_stripe(fake_stripe_server: FakeStripe, settings) -> Iterator[FakeStripe]:
+def fake_stripe(fake_stripe_server: FakeStripe, settings) -> FakeStripe:
     """An empty fake Stripe that ``stripe_client()`` talks to for this test.
 
     Webhooks go nowhere until the test aims them, e.g.
@@ -35,9 +35,10 @@ def fake_stripe(fake_stripe_server: FakeStripe, settings) -> Iterator[FakeStripe
     fake_stripe_server.reset()
     payments = dict(getattr(settings, "PAYMENTS", {}))
     payments["STRIPE_API_BASE"] = fake_stripe_server.url
-    mode = "LIVE" if payments.get("STRIPE_LIVE_MODE") else "TEST"
-    if not payments.get(f"STRIPE_{mode}_SECRET_KEY"):
-        payments[f"STRIPE_{mode}_SECRET_KEY"] = FALLBACK_TEST_KEY.replace("test", mode.lower())
+    # A site without keys in its test settings still gets a client; both modes, so a
+    # test can switch STRIPE_LIVE_MODE on (the fake marks objects livemode by key).
+    for mode, fallback in FALLBACK_KEYS.items():
+        if not payments.get(f"STRIPE_{mode}_SECRET_KEY"):
+            payments[f"STRIPE_{mode}_SECRET_KEY"] = fallback
     settings.PAYMENTS = payments
-    yield fake_stripe_server
-    fake_stripe_server.flush_webhooks()
+    return fake_stripe_server

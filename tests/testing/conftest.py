@@ -48,7 +48,7 @@ def receiver() -> Iterator[Receiver]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     yield Receiver(f"http://127.0.0.1:{server.server_address[1]}/webhook/", received)
     server.shutdown()
     server.server_close()

@@ -343,3 +343,62 @@ def test_billing_portal_for_an_unknown_customer_is_refused(client):
     with pytest.raises(stripe.InvalidRequestError) as caught:
         client.v1.billing_portal.sessions.create(params={"customer": "cus_nope"})
     assert caught.value.param == "customer"
+
+
+def test_malformed_values_get_400_naming_the_param_and_create_nothing(fake_stripe, client):
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        client.v1.prices.create(
+            params={"unit_amount": "nine", "currency": "eur", "product_data": {"name": "X"}}
+        )
+    assert caught.value.param == "unit_amount"
+
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        client.v1.prices.create(
+            params={
+                "unit_amount": 900,
+                "currency": "eur",
+                "recurring": {"interval": "fortnight"},
+                "product_data": {"name": "X"},
+            }
+        )
+    assert caught.value.param == "recurring[interval]"
+    assert fake_stripe.state.all("product") == []
+
+
+def test_a_string_where_a_hash_belongs_is_a_400_not_a_crash(fake_stripe):
+    response = requests.post(
+        f"{fake_stripe.url}/v1/customers",
+        data="metadata=oops",
+        headers={
+            "Authorization": "Bearer sk_test_1",
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
+        timeout=5,
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["type"] == "invalid_request_error"
+    assert fake_stripe.state.all("customer") == []
+
+
+def test_customer_and_customer_email_together_are_refused(fake_stripe, client, price):
+    customer = fake_stripe.create_customer()
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        checkout(client, price.id, customer=customer["id"], customer_email="x@example.com")
+    assert caught.value.param == "customer_email"
+    assert fake_stripe.state.all("checkout.session") == []
+
+
+def test_expand_replaces_ids_with_objects(fake_stripe, client, price):
+    session = checkout(client, price.id, customer_email="buyer@example.com")
+    fake_stripe.complete_checkout(session.id)
+
+    expanded = client.v1.checkout.sessions.retrieve(
+        session.id, params={"expand": ["subscription", "invoice", "customer"]}
+    )
+
+    assert expanded.subscription.object == "subscription"
+    assert expanded.subscription["items"].data[0].price.id == price.id
+    assert expanded.invoice.total == 1071
+    assert expanded.customer.email == "buyer@example.com"
+    with pytest.raises(stripe.InvalidRequestError, match="cannot be expanded"):
+        client.v1.checkout.sessions.retrieve(session.id, params={"expand": ["mode"]})

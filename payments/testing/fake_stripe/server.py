@@ -99,7 +99,7 @@ class FakeStripe:
     deliveries: list[Delivery] = field(default_factory=list)
     webhook_sender: WebhookSender | None = field(default=None, repr=False)
     _server: ThreadingHTTPServer | None = field(default=None, repr=False)
-    _idempotency: dict[tuple[str, str], _IdempotentResult] = field(default_factory=dict)
+    _idempotency: dict[tuple[str, str], _IdempotentResult] = field(default_factory=dict, repr=False)
     _api_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _outbox: queue.Queue = field(default_factory=queue.Queue, repr=False)
     _held: list[StripeObject] = field(default_factory=list, repr=False)
@@ -137,8 +137,13 @@ class FakeStripe:
         return f"http://{self.host}:{self.port}"
 
     def reset(self) -> None:
-        """Forget every object, request, event and webhook target (between tests)."""
-        self.flush_webhooks()
+        """Forget every object, request, event and webhook target (between tests).
+
+        Events held for a test client are dropped (that client's test is over);
+        events already queued for a URL still go there before the target is cleared.
+        """
+        self._held.clear()
+        self._outbox.join()
         with self._api_lock:
             self.state.reset()
             self.requests.clear()
@@ -146,7 +151,6 @@ class FakeStripe:
             self._idempotency.clear()
             self.webhook_url = self.webhook_secret = ""
             self.webhook_sender = None
-            self._held.clear()
 
     # -- configuration tests reach for -----------------------------------------------
 
@@ -161,8 +165,8 @@ class FakeStripe:
 
     @property
     def events(self) -> list[StripeObject]:
-        with self.state.lock:
-            return list(self.state.events)
+        """Every event so far, oldest first, whether delivered or not."""
+        return self.state.all("event")
 
     def deliver_webhooks_to(self, url: str, secret: str) -> None:
         """Post every later event to ``url``, signed with ``secret`` (a live server)."""
@@ -264,7 +268,9 @@ class FakeStripe:
         self.deliver(events)
         return events
 
-    def renew_subscription(self, subscription_id: str, *, deliver: bool = True):
+    def renew_subscription(
+        self, subscription_id: str, *, deliver: bool = True
+    ) -> list[StripeObject]:
         """Bill the next period now (or end a subscription set to cancel at period end)."""
         events = self.state.renew_subscription(subscription_id)
         if deliver:
@@ -325,6 +331,8 @@ class FakeStripe:
         except Exception as error:  # a site that is down must not break the fake
             logger.warning("Webhook %s for %s failed: %s", event["type"], event["id"], error)
             delivery = Delivery(event["id"], event["type"], None, str(error))
+        level = logging.INFO if delivery.status and delivery.status < 300 else logging.WARNING
+        logger.log(level, "Posted %s %s: %s", event["type"], event["id"], delivery.status)
         self.deliveries.append(delivery)
         return delivery
 
@@ -340,7 +348,7 @@ class FakeStripe:
             },
         )
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:
+            with _no_redirects.open(request, timeout=30) as response:
                 return response.status
         except urllib.error.HTTPError as error:
             return error.code
@@ -360,7 +368,9 @@ class FakeStripe:
             self.requests.append(RecordedRequest(method, path, params, headers, status))
         return status, body, extra_headers
 
-    def _answer(self, method, path, params, headers):
+    def _answer(
+        self, method: str, path: str, params: dict[str, Any], headers: dict[str, str]
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
         api_key = _bearer_key(headers.get("authorization", ""))
         try:
             livemode = _livemode_of(api_key)
@@ -375,16 +385,32 @@ class FakeStripe:
             status, body, events = 200, *route_api(self.state, method, path, params, livemode)
         except StripeError as error:
             status, body, events = error.status, error.as_json(), []
+        except (TypeError, ValueError) as error:  # a hash where a string belongs, and such
+            status, body, events = 400, StripeError(f"Invalid request: {error}").as_json(), []
+        except Exception:
+            logger.exception("Fake Stripe failed on %s %s", method, path)
+            error = StripeError(
+                "The fake Stripe failed; see its log.", status=500, type="api_error"
+            )
+            status, body, events = error.status, error.as_json(), []
         request_id = new_id("req")
-        for event in events:
-            event["request"] = {"id": request_id, "idempotency_key": idempotency_key}
-            self.state.objects["event"][event["id"]]["request"] = dict(event["request"])
+        self.state.attach_request(events, {"id": request_id, "idempotency_key": idempotency_key})
         self.deliver_later(events)
-        if idempotency_key and method in ("POST", "DELETE"):
+        if idempotency_key and method in ("POST", "DELETE") and status < 500:
             self._idempotency[(api_key, idempotency_key)] = _IdempotentResult(
                 method, path, params, status, body
             )
         return status, body, {"Request-Id": request_id}
+
+
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    """Stripe does not follow a webhook's redirect; it counts as a failed delivery."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_no_redirects = urllib.request.build_opener(_RefuseRedirects)
 
 
 def _bearer_key(authorization: str) -> str:
@@ -405,7 +431,9 @@ def _livemode_of(api_key: str) -> bool:
     return "_live_" in api_key
 
 
-def _replay(earlier: _IdempotentResult, method, path, params, key):
+def _replay(
+    earlier: _IdempotentResult, method: str, path: str, params: dict[str, Any], key: str
+) -> tuple[int, dict[str, Any], dict[str, str]]:
     if (earlier.method, earlier.path, earlier.params) != (method, path, params):
         error = StripeError(
             "Keys for idempotent requests can only be used with the same parameters they "
@@ -574,7 +602,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._dispatch("DELETE")
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        logger.debug("%s " + format, self.address_string(), *args)
+        logger.info("%s " + format, self.address_string(), *args)
 
     def _dispatch(self, method: str) -> None:
         url = urlsplit(self.path)
@@ -603,6 +631,9 @@ class _Handler(BaseHTTPRequestHandler):
             page = pages.serve(self.fake, method, path, params)
         except StripeError as error:
             page = pages.error_page(error)
+        except Exception:
+            logger.exception("Fake Stripe page %s %s failed", method, path)
+            page = pages.error_page(StripeError("The fake Stripe failed.", status=500))
         if page.redirect:
             self._send(HTTPStatus.SEE_OTHER, b"", {"Location": page.redirect})
         else:

@@ -19,7 +19,6 @@ import secrets
 import string
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -96,8 +95,36 @@ def period_end(start: int, recurring: dict[str, Any]) -> int:
     return start + seconds * count
 
 
+def as_int(params: dict[str, Any], name: str, default: int | None = None) -> int:
+    value = params.get(name)
+    if value in (None, "") and default is not None:
+        return default
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise StripeError(f"Invalid integer: {value}", param=name) from None
+
+
 def as_bool(value: Any) -> bool:
     return value in (True, "true", "True", "1", 1)
+
+
+def _recurring(params: Any) -> dict[str, Any] | None:
+    if not params:
+        return None
+    interval = params.get("interval")
+    if interval not in ("day", "week", "month", "year"):
+        raise StripeError(
+            "Invalid recurring[interval]: must be one of day, week, month, or year",
+            param="recurring[interval]",
+        )
+    return {
+        "interval": interval,
+        "interval_count": as_int(params, "interval_count", default=1),
+        "meter": None,
+        "trial_period_days": None,
+        "usage_type": "licensed",
+    }
 
 
 def list_object(data: list[StripeObject], url: str) -> StripeObject:
@@ -109,14 +136,6 @@ def empty_address() -> dict[str, Any]:
 
 
 @dataclass
-class Event:
-    """A Stripe event plus what the site needs to receive it."""
-
-    body: StripeObject
-    payload: bytes = b""
-
-
-@dataclass
 class FakeStripeState:
     """Everything the fake knows. Reset between tests with :meth:`reset`."""
 
@@ -124,15 +143,12 @@ class FakeStripeState:
     tax_percent: int = DEFAULT_TAX_PERCENT
     api_version: str = DEFAULT_API_VERSION
     objects: dict[str, dict[str, StripeObject]] = field(default_factory=dict)
-    events: list[StripeObject] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
-    on_events: Callable[[list[StripeObject]], None] | None = field(default=None, repr=False)
     _invoice_sequence: int = 0
 
     def reset(self) -> None:
         with self.lock:
             self.objects.clear()
-            self.events.clear()
             self.tax_percent = DEFAULT_TAX_PERCENT
             self.api_version = DEFAULT_API_VERSION
             self._invoice_sequence = 0
@@ -156,7 +172,9 @@ class FakeStripeState:
             return public(self.get(kind, object_id))
 
     def all(self, kind: str) -> list[StripeObject]:
-        return list(self.objects.get(kind, {}).values())
+        """Every stored object of ``kind`` (``"invoice"``, ``"event"``...), oldest first."""
+        with self.lock:
+            return [public(obj) for obj in self.objects.get(kind, {}).values()]
 
     def find(self, object_id: str) -> StripeObject | None:
         """Any stored object by id: what ``expand`` needs."""
@@ -254,19 +272,18 @@ class FakeStripeState:
             return copy.deepcopy(self._store(product))
 
     def create_price(self, params: dict[str, Any], livemode: bool = False) -> StripeObject:
-        for param in ("currency", "unit_amount"):
-            if params.get(param) in (None, ""):
-                raise required(param)
+        if not params.get("currency"):
+            raise required("currency")
+        unit_amount = as_int(params, "unit_amount")
+        recurring = _recurring(params.get("recurring"))
         with self.lock:
-            if params.get("product_data"):
+            if params.get("product"):
+                product_id = params["product"]
+                self.get("product", product_id, param="product", status=400)  # must exist
+            elif params.get("product_data"):
                 product_id = self.create_product(params["product_data"], livemode)["id"]
-            elif params.get("product"):
-                product_id = self.get("product", params["product"], param="product", status=400)[
-                    "id"
-                ]
             else:
                 raise required("product")
-            recurring = params.get("recurring")
             price = {
                 "id": new_id("price"),
                 "object": "price",
@@ -279,21 +296,13 @@ class FakeStripeState:
                 "metadata": dict(params.get("metadata") or {}),
                 "nickname": params.get("nickname"),
                 "product": product_id,
-                "recurring": None
-                if not recurring
-                else {
-                    "interval": recurring.get("interval", "month"),
-                    "interval_count": int(recurring.get("interval_count") or 1),
-                    "meter": None,
-                    "trial_period_days": None,
-                    "usage_type": "licensed",
-                },
+                "recurring": recurring,
                 "tax_behavior": params.get("tax_behavior", "exclusive"),
                 "tiers_mode": None,
                 "transform_quantity": None,
                 "type": "recurring" if recurring else "one_time",
-                "unit_amount": int(params["unit_amount"]),
-                "unit_amount_decimal": str(int(params["unit_amount"])),
+                "unit_amount": unit_amount,
+                "unit_amount_decimal": str(unit_amount),
             }
             return copy.deepcopy(self._store(price))
 
@@ -370,6 +379,11 @@ class FakeStripeState:
             )
         if not params.get("success_url") and params.get("ui_mode") != "embedded":
             raise required("success_url")
+        if params.get("customer") and params.get("customer_email"):
+            raise StripeError(
+                "You may only specify one of these parameters: customer, customer_email.",
+                param="customer_email",
+            )
         line_items = params.get("line_items") or []
         if not line_items:
             raise StripeError(
@@ -406,6 +420,7 @@ class FakeStripeState:
                 "status": "open",
                 "subscription": None,
                 "success_url": params.get("success_url"),
+                "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
                 "url": f"{self.base_url}/checkout/{session_id}",
                 # Not part of Stripe's session object; kept to build the subscription.
                 "_line_items": items,
@@ -429,7 +444,8 @@ class FakeStripeState:
                 "when using prices.",
                 param="line_items",
             )
-        return {"price": copy.deepcopy(price), "quantity": int(item.get("quantity") or 1)}
+        quantity = as_int(item, "quantity", default=1)
+        return {"price": copy.deepcopy(price), "quantity": quantity}
 
     def checkout_line_items(self, session_id: str) -> StripeObject:
         with self.lock:
@@ -495,6 +511,7 @@ class FakeStripeState:
                 payment_status="paid",
                 status="complete",
                 subscription=subscription["id"],
+                url=None,  # Stripe drops the hosted page's address once paid
                 amount_total=invoice["total"],
                 total_details={
                     "amount_discount": 0,
@@ -585,22 +602,23 @@ class FakeStripeState:
                     "A canceled subscription can only update its cancellation_details "
                     "and metadata.",
                 )
-            before = copy.deepcopy(subscription)
+            # Changes are made on a draft and kept only if every one is valid, so a
+            # refused update leaves the subscription exactly as it was (as Stripe does).
+            draft = copy.deepcopy(subscription)
             for index, change in enumerate(params.get("items") or []):
-                self._update_item(subscription, change, index)
+                self._update_item(draft, change, index)
             if "cancel_at_period_end" in params:
                 cancel = as_bool(params["cancel_at_period_end"])
-                subscription["cancel_at_period_end"] = cancel
-                subscription["cancel_at"] = (
-                    subscription["items"]["data"][0]["current_period_end"] if cancel else None
+                draft["cancel_at_period_end"] = cancel
+                draft["cancel_at"] = (
+                    draft["items"]["data"][0]["current_period_end"] if cancel else None
                 )
-                subscription["canceled_at"] = int(time.time()) if cancel else None
+                draft["canceled_at"] = int(time.time()) if cancel else None
             if "metadata" in params:
-                subscription["metadata"] = merge_metadata(
-                    subscription["metadata"], params["metadata"]
-                )
+                draft["metadata"] = merge_metadata(draft["metadata"], params["metadata"])
+            previous = changed_fields(subscription, draft)
+            subscription.update(draft)
             events = []
-            previous = changed_fields(before, subscription)
             if previous:
                 events.append(self.emit("customer.subscription.updated", subscription, previous))
             return copy.deepcopy(subscription), events
@@ -623,7 +641,7 @@ class FakeStripeState:
                 raise StripeError("The price specified is inactive.", param=param)
             item["price"] = copy.deepcopy(price)
         if change.get("quantity"):
-            item["quantity"] = int(change["quantity"])
+            item["quantity"] = as_int(change, "quantity")
 
     def cancel_subscription(self, subscription_id: str) -> tuple[StripeObject, list[StripeObject]]:
         with self.lock:
@@ -717,6 +735,10 @@ class FakeStripeState:
                 "livemode": subscription["livemode"],
                 "metadata": {},
                 "number": f"{customer['invoice_prefix']}-{self._invoice_sequence:04d}",
+                # As on Stripe, the invoice's own period is when it was made; the
+                # service period it bills is on each line (``lines.data[].period``).
+                "period_end": now,
+                "period_start": now,
                 "parent": {
                     "quote_details": None,
                     "subscription_details": {
@@ -850,9 +872,15 @@ class FakeStripeState:
             "request": {"id": None, "idempotency_key": None},
             "type": event_type,
         }
-        self.events.append(event)
         self._store(event)
         return copy.deepcopy(event)
+
+    def attach_request(self, events: list[StripeObject], request: dict[str, Any]) -> None:
+        """Name the API request that caused ``events`` (their ``request`` field)."""
+        with self.lock:
+            for event in events:
+                event["request"] = dict(request)
+                self.objects["event"][event["id"]]["request"] = dict(request)
 
     # -- expand ----------------------------------------------------------------------------
 

@@ -10,11 +10,7 @@ import shutil
 
 import pytest
 
-pytestmark = [
-    pytest.mark.browser,
-    # serialized_rollback: the flush after the test must not take the migrated tiers along
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CHROMIUM = shutil.which("chromium")
 CHROMEDRIVER = shutil.which("chromedriver")

@@ -9,11 +9,7 @@ from django.test import Client
 from payments.models import Customer, GuestSubscription, IdentityEvent
 from payments.testing.factories import GuestSubscriptionFactory
 
-pytestmark = [
-    pytest.mark.postgres,
-    # serialized_rollback: the flush after the test must not take the migrated tiers along
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def at_once(count: int, request) -> list:

@@ -11,6 +11,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 
 from payments.conf import payments_settings
 from payments.models import SubscriptionTier
+from payments.services.checkout import has_active_subscription
 from payments.views.common import allow_methods
 
 #: ISO 4217 currencies Stripe counts in whole units (no minor unit).
@@ -61,10 +62,15 @@ def display_price(unit_amount: int | None, currency: str) -> str:
 @ensure_csrf_cookie
 @allow_methods("GET", "HEAD")
 def pricing_page(request: HttpRequest) -> HttpResponse:
-    """The HTML pricing page; its buttons POST to ``tier/checkout/`` and follow the URL."""
+    """The HTML pricing page; its buttons POST to ``tier/checkout/`` and follow the URL.
+
+    A subscriber is pointed to ``manage-tier/`` instead: a second checkout would be
+    refused (409) anyway.
+    """
     tiers = [
         {"tier": tier, "price": display_price(tier.unit_amount, tier.currency)}
         for tier in SubscriptionTier.objects.active()
         if tier.stripe_price_id
     ]
-    return render(request, "payments/pricing.html", {"tiers": tiers})
+    subscribed = request.user.is_authenticated and has_active_subscription(request.user)
+    return render(request, "payments/pricing.html", {"tiers": tiers, "subscribed": subscribed})

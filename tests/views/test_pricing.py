@@ -2,6 +2,7 @@ import pytest
 from django.urls import reverse
 
 from payments.models import SubscriptionTier
+from payments.testing.factories import SubscriptionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -106,3 +107,10 @@ def test_wrong_method_is_405_with_a_json_reason_and_allow_header(client, url, me
     assert response.status_code == 405
     assert response.json()["error"]
     assert response["Allow"]
+
+
+def test_pricing_page_sends_a_subscriber_to_change_the_tier_instead(user_client, user, tiers):
+    SubscriptionFactory(customer__user=user, tier=tiers["data"], status="active")
+    page = user_client.get(reverse("payments:pricing")).content.decode()
+    assert reverse("payments:manage_tier") in page
+    assert 'name="tier"' not in page

@@ -96,7 +96,7 @@ def success(request: HttpRequest) -> HttpResponse:
 
 
 def _purchase(session_id: str | None) -> dict[str, Any]:
-    """Tier and email of a Checkout Session; empty when it cannot be looked up."""
+    """Tier and email of a paid Checkout Session; empty when there is none to name."""
     if not session_id or not SESSION_ID_PATTERN.fullmatch(session_id):
         return {}
     try:
@@ -104,12 +104,13 @@ def _purchase(session_id: str | None) -> dict[str, Any]:
     except stripe.StripeError as error:
         logger.warning("Success page could not retrieve session %s: %s", session_id, error)
         return {}
+    if session.get("status") != "complete":
+        return {}  # not paid (yet): nothing was bought to name
     metadata = session.get("metadata") or {}
     details = session.get("customer_details") or {}
     return {
         "tier": SubscriptionTier.objects.filter(slug=metadata.get("tier")).first(),
         "email": details.get("email") or session.get("customer_email") or "",
-        "status": session.get("status") or "",
     }
 
 

@@ -91,7 +91,7 @@ def _perform(request: HttpRequest, caller: Caller, body: dict[str, Any]) -> Http
     try:
         if action == "claim":
             return _claim(request, caller)
-        if action not in ACTIONS:
+        if not isinstance(action, str) or action not in ACTIONS:
             return error_response(
                 request,
                 _("Unknown action %(action)s: use change, cancel, resume or claim.")

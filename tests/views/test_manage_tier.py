@@ -168,6 +168,14 @@ def test_malformed_json_body_is_400(client, guest):
         assert "JSON" in response.json()["error"]
 
 
+def test_an_action_that_is_not_a_string_is_400(client, guest):
+    for action in (["cancel"], {"do": "cancel"}, None, 3):
+        response = client.post(
+            URL, {"token": GUEST_TOKEN, "action": action}, content_type="application/json", **JSON
+        )
+        assert response.status_code == 400
+
+
 def test_json_body_carries_the_token_too(client, guest):
     response = client.post(
         URL, {"token": GUEST_TOKEN, "action": "nope"}, content_type="application/json", **JSON

@@ -120,6 +120,15 @@ def test_success_page_names_what_was_bought(client, fake_stripe, stripe_tiers):
     assert "buyer@example.com" in page
 
 
+def test_success_page_of_an_unpaid_session_names_nothing(client, fake_stripe, stripe_tiers):
+    started = client.post(
+        "/payments/tier/checkout/", {"tier": "premium", "email": "buyer@example.com"}
+    ).json()
+    response = client.get(reverse("payments:success"), {"session_id": started["sessionId"]})
+    assert response.status_code == 200
+    assert b"You subscribed" not in response.content
+
+
 def test_success_page_in_german(client, fake_stripe, stripe_tiers):
     response = client.get(reverse("payments:success"), HTTP_ACCEPT_LANGUAGE="de")
     assert response.status_code == 200

@@ -47,13 +47,12 @@ def identify(request: HttpRequest, token: object) -> Caller:
             raise UnknownToken()  # never the token itself: it could end up in a log
         remember_guest(request, guest)
         return Caller(record=guest, guest=guest, by_token=True)
-    remembered = remembered_guest(request)
     if request.user.is_authenticated:
         own = current_subscription(request.user)
         if own is not None:
             return Caller(record=own, guest=None, by_token=False)
-        return Caller(record=remembered, guest=remembered, by_token=False)
-    if remembered is None:
+    remembered = remembered_guest(request)
+    if remembered is None and not request.user.is_authenticated:
         raise NotIdentified()
     return Caller(record=remembered, guest=remembered, by_token=False)
 

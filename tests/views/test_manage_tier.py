@@ -290,3 +290,15 @@ def test_guest_remembered_in_the_session_needs_a_csrf_token(csrf_client, guest):
     response = csrf_client.post(URL, {"action": "cancel"}, **JSON)
     assert response.status_code == 403
     assert "CSRF" in response.json()["error"]
+
+
+def test_guest_who_signs_in_later_keeps_seeing_the_remembered_subscription(client, user, guest):
+    client.get(URL, {"token": GUEST_TOKEN})
+    client.force_login(user)
+
+    page = client.get(URL).content.decode()
+
+    assert "Reader" in page
+    assert 'value="claim"' in page
+    assert client.post(URL, {"action": "claim"}, **JSON).status_code == 200
+    assert GuestSubscription.objects.get(pk=guest.pk).user == user

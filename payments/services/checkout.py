@@ -110,15 +110,39 @@ def has_active_subscription(user: AbstractBaseUser) -> bool:
 
 
 def ensure_customer(user: AbstractBaseUser) -> Customer:
-    """The user's Stripe customer, created at Stripe and stored on first purchase.
+    """The user's Stripe customer of the current mode, created at Stripe when missing.
 
     Two first purchases at once send the same idempotency key, so Stripe creates
     one customer and answers both; the loser of the local insert reads the winner's
-    row instead of failing.
+    row instead of failing. A customer of the other mode (a site that tested, then
+    went live) is useless to Stripe now and is replaced.
     """
+    livemode = bool(payments_settings.STRIPE_LIVE_MODE)
     customer = Customer.objects.filter(user=user).first()
-    if customer is not None:
+    if customer is not None and customer.livemode == livemode:
         return customer
+    stripe_customer_id = _create_stripe_customer(user)
+    if customer is not None:
+        logger.warning(
+            "User %s had a %s-mode Stripe customer %s; replaced by %s",
+            user.pk,
+            "live" if customer.livemode else "test",
+            customer.stripe_customer_id,
+            stripe_customer_id,
+        )
+        customer.stripe_customer_id, customer.livemode = stripe_customer_id, livemode
+        customer.save(update_fields=["stripe_customer_id", "livemode"])
+        return customer
+    try:
+        with transaction.atomic():
+            return Customer.objects.create(
+                user=user, stripe_customer_id=stripe_customer_id, livemode=livemode
+            )
+    except IntegrityError:
+        return Customer.objects.get(user=user)
+
+
+def _create_stripe_customer(user: AbstractBaseUser) -> str:
     email = getattr(user, user.get_email_field_name(), "") or ""
     params: dict[str, Any] = {"metadata": {"user_id": str(user.pk)}}
     if email:  # Stripe refuses an empty string where a value may be left out
@@ -126,15 +150,7 @@ def ensure_customer(user: AbstractBaseUser) -> Customer:
     stripe_customer = stripe_client().v1.customers.create(
         params=params, options={"idempotency_key": _customer_idempotency_key(user, email)}
     )
-    try:
-        with transaction.atomic():
-            return Customer.objects.create(
-                user=user,
-                stripe_customer_id=stripe_customer.id,
-                livemode=bool(stripe_customer.livemode),
-            )
-    except IntegrityError:
-        return Customer.objects.get(user=user)
+    return stripe_customer.id
 
 
 def _customer_idempotency_key(user: AbstractBaseUser, email: str) -> str:

@@ -362,3 +362,25 @@ def test_the_contracts_i18n_mount_reverses_every_route(client, fake_stripe, stri
         "/de/payments/tier/checkout/", {"tier": "data", "email": "b@example.com"}
     )
     assert response.status_code == 200
+
+
+def test_a_test_mode_customer_is_replaced_once_the_site_goes_live(
+    user_client, user, fake_stripe, tiers, settings
+):
+    old = CustomerFactory(user=user, stripe_customer_id="cus_from_testing", livemode=False)
+    price = fake_stripe.create_price(990, livemode=True)
+    tiers["reader"].stripe_price_id_live = price["id"]
+    tiers["reader"].save()
+    settings.PAYMENTS = {
+        **settings.PAYMENTS,
+        "STRIPE_LIVE_MODE": True,
+        "STRIPE_LIVE_SECRET_KEY": "sk_live_123",
+    }
+
+    response = user_client.post(URL, {"tier": "reader"})
+
+    assert response.status_code == 200
+    customer = Customer.objects.get(pk=old.pk)
+    assert customer.livemode is True
+    assert customer.stripe_customer_id != "cus_from_testing"
+    assert sent_sessions(fake_stripe)[0]["customer"] == customer.stripe_customer_id

@@ -124,9 +124,21 @@ def _ensure_not_ended(record: AnySubscription) -> None:
         raise ManageRejected(_("This subscription has ended; start a new one instead."))
 
 
+#: What ``apply_stripe_subscription`` sets; saving only these leaves a concurrent claim alone.
+STRIPE_STATE_FIELDS = [
+    "tier",
+    "status",
+    "current_period_end",
+    "cancel_at_period_end",
+    "livemode",
+    "stripe_state_at",
+    "updated_at",
+]
+
+
 def _store(record: AnySubscription, stripe_subscription: Any) -> AnySubscription:
     apply_stripe_subscription(record, to_dict(stripe_subscription), as_of=None)
-    record.save()
+    record.save(update_fields=STRIPE_STATE_FIELDS)
     return record
 
 

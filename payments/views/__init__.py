@@ -1,1 +1,1 @@
-"""The app's views, one module per concern; the webhook lives with its own engineer's code."""
+"""The app's pages and JSON endpoints, one module per concern (the webhook lives apart)."""

@@ -113,6 +113,12 @@ def read_body(request: HttpRequest) -> dict[str, Any]:
 
 
 class _CsrfCheck(CsrfViewMiddleware):
+    """Django's own check, answering the reason instead of a page.
+
+    Overriding ``_reject`` is how Django's ``ensure_csrf_cookie`` reuses the
+    middleware too (``django.views.decorators.csrf._EnsureCsrfCookie``).
+    """
+
     def _reject(self, request: HttpRequest, reason: str) -> str:  # type: ignore[override]
         return reason
 

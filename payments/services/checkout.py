@@ -1,0 +1,196 @@
+"""Starting a Stripe Checkout for a tier.
+
+The price always comes from the tier for the current mode, never from the client,
+so a visitor cannot buy a tier at another tier's (or another mode's) price. A
+signed-in user gets one Stripe customer that every later purchase reuses; a guest
+gives an email and Stripe creates the customer when the checkout completes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from payments.conf import payments_settings
+from payments.exceptions import PaymentsError
+from payments.models import (
+    ACCESS_GRANTING_STATUSES,
+    Customer,
+    GuestSubscription,
+    Subscription,
+    SubscriptionTier,
+)
+from payments.services.stripe_api import stripe_client
+
+logger = logging.getLogger(__name__)
+
+
+class CheckoutRejected(PaymentsError, ValueError):
+    """The request cannot become a checkout; the message tells the buyer why."""
+
+
+class AlreadySubscribed(PaymentsError):
+    """The signed-in user already pays for a tier and should change it instead."""
+
+
+@dataclass(frozen=True)
+class StartedCheckout:
+    session_id: str
+    url: str
+
+
+def absolute_url(path: str, request: HttpRequest | None = None) -> str:
+    """``SITE_URL`` + ``path`` when configured, else the URL the request came in on."""
+    site_url = payments_settings.SITE_URL
+    if site_url:
+        return site_url.rstrip("/") + path
+    if request is None:
+        raise PaymentsError("PAYMENTS['SITE_URL'] is needed to build links outside a request.")
+    return request.build_absolute_uri(path)
+
+
+def purchasable_tier(slug: Any) -> SubscriptionTier:
+    """The active tier ``slug`` with a price for the current mode."""
+    if not isinstance(slug, str) or not slug:
+        raise CheckoutRejected(_("Say which tier to buy: tier=<slug>."))
+    tier = SubscriptionTier.objects.filter(slug=slug, is_active=True).first()
+    if tier is None:
+        raise CheckoutRejected(_("Unknown or unavailable tier: %(tier)s") % {"tier": slug})
+    if not tier.stripe_price_id:
+        raise CheckoutRejected(
+            _("The tier %(tier)s has no price in %(mode)s mode.")
+            % {"tier": tier.slug, "mode": payments_settings.mode}
+        )
+    return tier
+
+
+def tier_for_configured_price(price_id: Any) -> SubscriptionTier:
+    """The active tier selling ``price_id`` in the current mode (legacy checkout)."""
+    tier = None
+    if isinstance(price_id, str) and price_id:
+        tier = SubscriptionTier.objects.with_price_id(price_id).filter(is_active=True).first()
+    if tier is None:
+        raise CheckoutRejected(
+            _("%(price)s is not the price of any tier in %(mode)s mode.")
+            % {"price": price_id, "mode": payments_settings.mode}
+        )
+    return tier
+
+
+def buyer_email(value: Any) -> str:
+    """A guest's email, trimmed and validated."""
+    email = value.strip() if isinstance(value, str) else ""
+    if not email:
+        raise CheckoutRejected(_("An email address is required to buy without an account."))
+    try:
+        validate_email(email)
+    except ValidationError as error:
+        message = _("%(email)s is not a valid email address.") % {"email": email}
+        raise CheckoutRejected(message) from error
+    return email
+
+
+def has_active_subscription(user: AbstractBaseUser) -> bool:
+    """Whether ``user`` pays for a tier already, as an account or a claimed guest."""
+    granting = {"user": user, "status__in": ACCESS_GRANTING_STATUSES}
+    return (
+        Subscription.objects.filter(**granting).exists()
+        or GuestSubscription.objects.filter(**granting).exists()
+    )
+
+
+def ensure_customer(user: AbstractBaseUser) -> Customer:
+    """The user's Stripe customer of the current mode, created at Stripe when missing.
+
+    Two first purchases at once send the same idempotency key, so Stripe creates
+    one customer and answers both; the loser of the local insert reads the winner's
+    row instead of failing. A customer of the other mode (a site that tested, then
+    went live) is useless to Stripe now and is replaced.
+    """
+    livemode = bool(payments_settings.STRIPE_LIVE_MODE)
+    customer = Customer.objects.filter(user=user).first()
+    if customer is not None and customer.livemode == livemode:
+        return customer
+    stripe_customer_id = _create_stripe_customer(user)
+    if customer is not None:
+        logger.warning(
+            "User %s had a %s-mode Stripe customer %s; replaced by %s",
+            user.pk,
+            "live" if customer.livemode else "test",
+            customer.stripe_customer_id,
+            stripe_customer_id,
+        )
+        customer.stripe_customer_id, customer.livemode = stripe_customer_id, livemode
+        customer.save(update_fields=["stripe_customer_id", "livemode"])
+        return customer
+    try:
+        with transaction.atomic():
+            return Customer.objects.create(
+                user=user, stripe_customer_id=stripe_customer_id, livemode=livemode
+            )
+    except IntegrityError:
+        return Customer.objects.get(user=user)
+
+
+def _create_stripe_customer(user: AbstractBaseUser) -> str:
+    email = getattr(user, user.get_email_field_name(), "") or ""
+    params: dict[str, Any] = {"metadata": {"user_id": str(user.pk)}}
+    if email:  # Stripe refuses an empty string where a value may be left out
+        params["email"] = email
+    stripe_customer = stripe_client().v1.customers.create(
+        params=params, options={"idempotency_key": _customer_idempotency_key(user, email)}
+    )
+    return stripe_customer.id
+
+
+def _customer_idempotency_key(user: AbstractBaseUser, email: str) -> str:
+    """Stable per user, mode and email: Stripe rejects one key reused with other params."""
+    email_digest = hashlib.sha256(email.lower().encode()).hexdigest()[:16]
+    return f"payments-customer-{payments_settings.mode}-{user.pk}-{email_digest}"
+
+
+def start_checkout(
+    tier: SubscriptionTier,
+    *,
+    request: HttpRequest,
+    user: AbstractBaseUser | None = None,
+    email: str = "",
+) -> StartedCheckout:
+    """Create a subscription Checkout Session for ``tier``; ``user`` None means a guest."""
+    if user is not None and has_active_subscription(user):
+        raise AlreadySubscribed(
+            _("You already have an active subscription; change its tier instead.")
+        )
+    params = _session_params(tier, request)
+    if user is not None:
+        params["customer"] = ensure_customer(user).stripe_customer_id
+        params["client_reference_id"] = str(user.pk)
+    elif email:
+        params["customer_email"] = email
+    session = stripe_client().v1.checkout.sessions.create(params=params)
+    logger.info("Checkout session %s started for tier %s", session.id, tier.slug)
+    return StartedCheckout(session_id=session.id, url=session.url)
+
+
+def _session_params(tier: SubscriptionTier, request: HttpRequest) -> dict[str, Any]:
+    metadata = {"tier": tier.slug, "price_id": tier.stripe_price_id}
+    success_url = absolute_url(reverse("payments:success"), request)
+    return {
+        "mode": "subscription",
+        "line_items": [{"price": tier.stripe_price_id, "quantity": 1}],
+        # Stripe fills in the placeholder; it must stay unescaped.
+        "success_url": success_url + "?session_id={CHECKOUT_SESSION_ID}",
+        "cancel_url": absolute_url(reverse("payments:cancel"), request),
+        "metadata": metadata,
+        "subscription_data": {"metadata": metadata},
+    }

@@ -1,0 +1,183 @@
+"""What a subscriber may do to their own subscription: change tier, cancel, resume, claim.
+
+Every change goes to Stripe first and the local record is then set from Stripe's
+answer (``apply_stripe_subscription``), so the page shows what Stripe will bill,
+and a webhook arriving later with the same state changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Case, IntegerField, Value, When
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+
+from payments.exceptions import PaymentsError
+from payments.models import (
+    ACCESS_GRANTING_STATUSES,
+    GuestSubscription,
+    IdentityEvent,
+    Invoice,
+    Subscription,
+)
+from payments.services.checkout import purchasable_tier
+from payments.services.identity import record_identity_event
+from payments.services.stripe_api import stripe_client, to_dict
+from payments.services.subscriptions import apply_stripe_subscription
+
+logger = logging.getLogger(__name__)
+
+#: Stripe statuses from which a subscription can no longer be changed or resumed.
+ENDED_STATUSES = ("canceled", "incomplete_expired")
+
+AnySubscription = Subscription | GuestSubscription
+
+
+class ManageRejected(PaymentsError, ValueError):
+    """The requested change is not possible; the message tells the subscriber why."""
+
+
+class ClaimRejected(PaymentsError, PermissionError):
+    """The signed-in user may not take over this guest subscription."""
+
+
+def current_subscription(user: AbstractBaseUser) -> AnySubscription | None:
+    """The user's subscription to show: a paying one first, else the latest.
+
+    A user without an account subscription may own a claimed or linked guest one.
+    """
+    for model in (Subscription, GuestSubscription):
+        found = (
+            model.objects.filter(user=user)
+            .select_related("tier")
+            .annotate(paying=_paying_first())
+            .order_by("paying", "-created_at", "-pk")
+            .first()
+        )
+        if found is not None:
+            return found
+    return None
+
+
+def _paying_first() -> Case:
+    return Case(
+        When(status__in=ACCESS_GRANTING_STATUSES, then=Value(0)),
+        default=Value(1),
+        output_field=IntegerField(),
+    )
+
+
+def subscriber_email(record: AnySubscription) -> str:
+    if isinstance(record, GuestSubscription):
+        return record.email
+    user = record.user
+    return getattr(user, user.get_email_field_name(), "") or ""
+
+
+def change_tier(record: AnySubscription, tier_slug: Any) -> AnySubscription:
+    """Move the subscription to another tier's price, prorating the difference."""
+    _ensure_not_ended(record)
+    tier = purchasable_tier(tier_slug)
+    if record.tier_id == tier.pk:
+        return record
+    client = stripe_client()
+    current = client.v1.subscriptions.retrieve(record.stripe_subscription_id)
+    item_id = current["items"]["data"][0]["id"]
+    metadata = {"tier": tier.slug, "price_id": tier.stripe_price_id}
+    updated = client.v1.subscriptions.update(
+        record.stripe_subscription_id,
+        params={
+            "items": [{"id": item_id, "price": tier.stripe_price_id}],
+            "proration_behavior": "create_prorations",
+            "metadata": metadata,
+        },
+    )
+    logger.info("Subscription %s changed to tier %s", record.stripe_subscription_id, tier.slug)
+    return _store(record, updated)
+
+
+def cancel_at_period_end(record: AnySubscription) -> AnySubscription:
+    _ensure_not_ended(record)
+    return _set_cancel_at_period_end(record, True)
+
+
+def resume(record: AnySubscription) -> AnySubscription:
+    """Undo a cancellation at period end (the subscription has not ended yet)."""
+    _ensure_not_ended(record)
+    return _set_cancel_at_period_end(record, False)
+
+
+def _set_cancel_at_period_end(record: AnySubscription, cancel: bool) -> AnySubscription:
+    updated = stripe_client().v1.subscriptions.update(
+        record.stripe_subscription_id, params={"cancel_at_period_end": cancel}
+    )
+    logger.info("Subscription %s cancel_at_period_end=%s", record.stripe_subscription_id, cancel)
+    return _store(record, updated)
+
+
+def _ensure_not_ended(record: AnySubscription) -> None:
+    if record.status in ENDED_STATUSES:
+        raise ManageRejected(_("This subscription has ended; start a new one instead."))
+
+
+#: What ``apply_stripe_subscription`` sets; saving only these leaves a concurrent claim alone.
+STRIPE_STATE_FIELDS = [
+    "tier",
+    "status",
+    "current_period_end",
+    "cancel_at_period_end",
+    "livemode",
+    "stripe_state_at",
+    "updated_at",
+]
+
+
+def _store(record: AnySubscription, stripe_subscription: Any) -> AnySubscription:
+    apply_stripe_subscription(record, to_dict(stripe_subscription), as_of=None)
+    record.save(update_fields=STRIPE_STATE_FIELDS)
+    return record
+
+
+def can_claim(guest: GuestSubscription, user: AbstractBaseUser) -> bool:
+    """A signed-in user may claim an unowned guest subscription bought with their email."""
+    if not user.is_authenticated or guest.user_id is not None:
+        return False
+    user_email = getattr(user, user.get_email_field_name(), "") or ""
+    return bool(user_email) and user_email.strip().casefold() == guest.email.strip().casefold()
+
+
+def claim(guest: GuestSubscription, user: AbstractBaseUser, request: HttpRequest) -> bool:
+    """Give the guest subscription (and its invoices) to ``user``; record ``email_claim``.
+
+    The row is locked so two claims at once record one event. Claiming what the user
+    already owns is a no-op; returns whether this call claimed it.
+    """
+    with transaction.atomic():
+        locked = GuestSubscription.objects.select_for_update().get(pk=guest.pk)
+        if locked.user_id == user.pk:
+            guest.user = user
+            return False
+        if locked.user_id is not None:
+            raise ClaimRejected(_("This subscription already belongs to another account."))
+        if not can_claim(locked, user):
+            raise ClaimRejected(
+                _("This subscription was bought with another email address than yours.")
+            )
+        locked.user = user
+        locked.save(update_fields=["user", "updated_at"])
+        Invoice.objects.filter(guest_subscription=locked, user__isnull=True).update(user=user)
+        record_identity_event(
+            IdentityEvent.EventType.EMAIL_CLAIM,
+            user=user,
+            email=locked.email,
+            request=request,
+            guest_subscription_id=locked.pk,
+            stripe_subscription_id=locked.stripe_subscription_id,
+        )
+    guest.user = user
+    logger.info("Guest subscription %s claimed by user %s", guest.pk, user.pk)
+    return True

@@ -1,0 +1,119 @@
+"""Starting a checkout and the pages Stripe sends the buyer back to."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import stripe
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
+
+from payments.models import SubscriptionTier
+from payments.services.checkout import (
+    AlreadySubscribed,
+    CheckoutRejected,
+    StartedCheckout,
+    buyer_email,
+    purchasable_tier,
+    start_checkout,
+    tier_for_configured_price,
+)
+from payments.services.stripe_api import stripe_client, to_dict
+from payments.views.common import (
+    MalformedBody,
+    allow_methods,
+    csrf_failure,
+    json_error,
+    read_body,
+    stripe_failure_as_502,
+)
+
+logger = logging.getLogger(__name__)
+
+#: What a Checkout Session id looks like; anything else is not sent to Stripe.
+SESSION_ID_PATTERN = re.compile(r"cs_[A-Za-z0-9_]{1,250}")
+
+
+@csrf_exempt
+@allow_methods("POST")
+@stripe_failure_as_502()
+def tier_checkout(request: HttpRequest) -> HttpResponse:
+    """POST ``tier`` (and ``email`` as a guest): a Checkout Session for that tier.
+
+    CSRF-exempt for guests so a static pricing page can call it; a signed-in user
+    is checked, because the session would otherwise buy on their account.
+    """
+    if request.user.is_authenticated and (rejected := csrf_failure(request)):
+        return rejected
+    try:
+        body = read_body(request)
+        tier = purchasable_tier(body.get("tier"))
+        return _started(tier, request, body.get("email"), email_required=True)
+    except (MalformedBody, CheckoutRejected) as error:
+        return json_error(str(error), 400)
+    except AlreadySubscribed as error:
+        return json_error(str(error), 409)
+
+
+@allow_methods("GET")
+@stripe_failure_as_502()
+def checkout_session(request: HttpRequest) -> HttpResponse:
+    """Legacy: GET ``?tier=`` or ``?price_id=`` (a configured tier's price of this mode)."""
+    try:
+        if "tier" in request.GET or "price_id" not in request.GET:
+            tier = purchasable_tier(request.GET.get("tier"))
+        else:
+            tier = tier_for_configured_price(request.GET["price_id"])
+        return _started(tier, request, request.GET.get("email"), email_required=False)
+    except CheckoutRejected as error:
+        return json_error(str(error), 400)
+    except AlreadySubscribed as error:
+        return json_error(str(error), 409)
+
+
+def _started(
+    tier: SubscriptionTier, request: HttpRequest, email: Any, *, email_required: bool
+) -> JsonResponse:
+    if request.user.is_authenticated:
+        checkout = start_checkout(tier, request=request, user=request.user)
+    else:
+        guest_email = buyer_email(email) if email_required or email else ""
+        checkout = start_checkout(tier, request=request, email=guest_email)
+    return _checkout_json(checkout)
+
+
+def _checkout_json(checkout: StartedCheckout) -> JsonResponse:
+    return JsonResponse({"sessionId": checkout.session_id, "url": checkout.url})
+
+
+@allow_methods("GET", "HEAD")
+def success(request: HttpRequest) -> HttpResponse:
+    """Thanks the buyer; with ``?session_id=`` names what was bought."""
+    return render(request, "payments/success.html", _purchase(request.GET.get("session_id")))
+
+
+def _purchase(session_id: str | None) -> dict[str, Any]:
+    """Tier and email of a paid Checkout Session; empty when there is none to name."""
+    if not session_id or not SESSION_ID_PATTERN.fullmatch(session_id):
+        return {}
+    try:
+        session = to_dict(stripe_client().v1.checkout.sessions.retrieve(session_id))
+    except stripe.StripeError as error:
+        logger.warning("Success page could not retrieve session %s: %s", session_id, error)
+        return {}
+    if session.get("status") != "complete":
+        return {}  # not paid (yet): nothing was bought to name
+    metadata = session.get("metadata") or {}
+    details = session.get("customer_details") or {}
+    return {
+        "tier": SubscriptionTier.objects.filter(slug=metadata.get("tier")).first(),
+        "email": details.get("email") or session.get("customer_email") or "",
+    }
+
+
+@allow_methods("GET", "HEAD")
+def cancel(request: HttpRequest) -> HttpResponse:
+    return render(request, "payments/cancel.html")

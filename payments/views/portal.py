@@ -1,0 +1,53 @@
+"""``stripe_customer_portal/``: a redirect into Stripe's billing portal."""
+
+from __future__ import annotations
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+
+from payments.models import Customer, GuestSubscription, Subscription
+from payments.services.checkout import absolute_url
+from payments.services.stripe_api import stripe_client
+from payments.views.callers import Caller, NotIdentified, UnknownToken, identify
+from payments.views.common import allow_methods, error_response, stripe_failure_as_502
+
+
+@never_cache
+@allow_methods("GET")
+@stripe_failure_as_502(pages=True)
+def customer_portal(request: HttpRequest) -> HttpResponse:
+    """302 to a portal session for the caller's Stripe customer; back to ``manage-tier/``.
+
+    The return URL is always our own page: no parameter of the request can
+    redirect the visitor elsewhere.
+    """
+    try:
+        caller = identify(request, request.GET.get("token"))
+    except UnknownToken:
+        return error_response(request, _("This access link is not valid."), 404)
+    except NotIdentified:
+        return redirect_to_login(request.get_full_path())
+    customer_id = _customer_id(request, caller)
+    if not customer_id:
+        return error_response(request, _("There is no billing account to manage yet."), 404)
+    session = stripe_client().v1.billing_portal.sessions.create(
+        params={
+            "customer": customer_id,
+            "return_url": absolute_url(reverse("payments:manage_tier"), request),
+        }
+    )
+    return HttpResponseRedirect(session.url)
+
+
+def _customer_id(request: HttpRequest, caller: Caller) -> str:
+    if caller.guest is not None:
+        return caller.guest.stripe_customer_id
+    if isinstance(caller.record, Subscription):
+        return caller.record.customer.stripe_customer_id
+    if isinstance(caller.record, GuestSubscription):
+        return caller.record.stripe_customer_id
+    customer = Customer.objects.filter(user=request.user).first()
+    return customer.stripe_customer_id if customer else ""

@@ -29,7 +29,11 @@ from payments.models import (
     Subscription,
     SubscriptionTier,
 )
-from payments.services.guest_tokens import SESSION_KEY, find_guest_subscription
+from payments.services.guest_tokens import (
+    find_guest_subscription,
+    remember_guest,
+    remembered_guest,
+)
 
 FEATURES = frozenset({"data", "reading", "ebooks"})
 
@@ -76,23 +80,13 @@ def guest_features(guest: GuestSubscription | None) -> frozenset[str]:
 
 
 def guest_for_request(request: HttpRequest) -> GuestSubscription | None:
-    """The guest subscription of a valid ``?token=``, else the one remembered in the session.
-
-    A valid token is remembered so the guest keeps access on the next page. The
-    session key is cycled first, as on login, so a planted session cannot collect a
-    guest's access.
-    """
-    session = getattr(request, "session", None)
+    """The guest subscription of a valid ``?token=`` (then remembered), else the remembered one."""
     guest = find_guest_subscription(request.GET.get("token"))
-    if guest is not None:
-        if session is not None and session.get(SESSION_KEY) != guest.pk:
-            session.cycle_key()
-            session[SESSION_KEY] = guest.pk
-        return guest
-    guest_id = session.get(SESSION_KEY) if session is not None else None
-    if guest_id is None:
-        return None
-    return GuestSubscription.objects.select_related("tier").filter(pk=guest_id).first()
+    if guest is None:
+        return remembered_guest(request)
+    if getattr(request, "session", None) is not None:
+        remember_guest(request, guest)
+    return guest
 
 
 def has_feature(request: HttpRequest, feature: str) -> bool:

@@ -12,6 +12,8 @@ import hashlib
 import hmac
 import secrets
 
+from django.http import HttpRequest
+
 from payments.models import GuestSubscription
 
 #: Session key under which a guest's subscription id is remembered after a valid
@@ -38,3 +40,22 @@ def find_guest_subscription(token: str | None) -> GuestSubscription | None:
     if guest is None or not hmac.compare_digest(guest.token_hash, digest):
         return None
     return guest
+
+
+def remember_guest(request: HttpRequest, guest: GuestSubscription) -> None:
+    """Remember the guest's id (never the token) under a fresh session key.
+
+    The key is cycled first, as on login, so a planted session cannot collect a
+    guest's access (session fixation).
+    """
+    if request.session.get(SESSION_KEY) != guest.pk:
+        request.session.cycle_key()
+        request.session[SESSION_KEY] = guest.pk
+
+
+def remembered_guest(request: HttpRequest) -> GuestSubscription | None:
+    session = getattr(request, "session", None)
+    guest_id = session.get(SESSION_KEY) if session is not None else None
+    if guest_id is None:
+        return None
+    return GuestSubscription.objects.select_related("tier").filter(pk=guest_id).first()

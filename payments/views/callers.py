@@ -13,7 +13,11 @@ from dataclasses import dataclass
 from django.http import HttpRequest
 
 from payments.models import GuestSubscription, Subscription
-from payments.services.guest_tokens import SESSION_KEY, find_guest_subscription
+from payments.services.guest_tokens import (
+    find_guest_subscription,
+    remember_guest,
+    remembered_guest,
+)
 from payments.services.manage import current_subscription
 
 
@@ -55,17 +59,3 @@ def identify(request: HttpRequest, token: object) -> Caller:
     if remembered is None and not request.user.is_authenticated:
         raise NotIdentified()
     return Caller(record=remembered, guest=remembered, by_token=False)
-
-
-def remember_guest(request: HttpRequest, guest: GuestSubscription) -> None:
-    """Store the guest's id (not the token) under a fresh session key (no fixation)."""
-    if request.session.get(SESSION_KEY) != guest.pk:
-        request.session.cycle_key()
-        request.session[SESSION_KEY] = guest.pk
-
-
-def remembered_guest(request: HttpRequest) -> GuestSubscription | None:
-    guest_id = request.session.get(SESSION_KEY)
-    if guest_id is None:
-        return None
-    return GuestSubscription.objects.select_related("tier").filter(pk=guest_id).first()

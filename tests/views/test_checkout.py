@@ -350,12 +350,6 @@ def test_under_i18n_patterns_stripe_sends_the_buyer_back_in_their_language(
     assert sent["cancel_url"] == "https://shop.example.com/de/payments/checkout/canceled/"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="payments.webhook_urls declares the namespace 'payments' too; the site's first "
-    "include of that namespace wins, so every other 'payments:' name stops reversing "
-    "(and check warns urls.W005). Fix: give webhook_urls its own app_name.",
-)
 @pytest.mark.urls("tests.views.i18n_urls")
 def test_the_contracts_i18n_mount_reverses_every_route(client, fake_stripe, stripe_tiers):
     response = client.post(

@@ -1,0 +1,88 @@
+"""The invoice PDF: a Django template rendered by WeasyPrint as PDF/A-3b.
+
+The template (``payments/invoice/invoice.html``) can be overridden by the site like
+any other. Rendering never touches the network: the URL fetcher serves only files
+from this package's static directory (the stylesheet), and fonts come from the
+system through fontconfig. PDF/A-3b keeps the file fit for archiving and able to
+carry an e-invoice (ZUGFeRD/XRechnung XML) as an attachment later.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.template.loader import render_to_string
+from django.utils import translation
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher
+
+from payments.invoicing.formatting import money, rate
+from payments.invoicing.snapshot import timestamp
+from payments.models import Invoice
+
+TEMPLATE = "payments/invoice/invoice.html"
+STATIC_ROOT = Path(__file__).resolve().parent.parent / "static" / "payments"
+PDF_VARIANT = "pdf/a-3b"
+
+
+class PackageStaticFetcher(URLFetcher):
+    """Serves this package's static files and refuses every other URL."""
+
+    def fetch(self, url: str, headers: dict[str, str] | None = None) -> Any:
+        if not url.startswith("file:"):
+            raise ValueError(f"Invoice rendering fetches nothing from the network: {url}")
+        path = Path(url.removeprefix("file://").split("?")[0]).resolve()
+        if not path.is_relative_to(STATIC_ROOT) or not path.is_file():
+            raise ValueError(f"Not one of the package's static files: {url}")
+        return super().fetch(url, headers)
+
+
+def render_invoice_html(invoice: Invoice) -> str:
+    with translation.override(invoice.language):
+        return render_to_string(TEMPLATE, invoice_context(invoice))
+
+
+def render_invoice_pdf(invoice: Invoice) -> bytes:
+    html = HTML(
+        string=render_invoice_html(invoice),
+        base_url=STATIC_ROOT.as_uri() + "/",
+        url_fetcher=PackageStaticFetcher(),
+    )
+    return html.write_pdf(pdf_variant=PDF_VARIANT, uncompressed_pdf=False)
+
+
+def pdf_filename(invoice: Invoice) -> str:
+    return f"{invoice.number}.pdf"
+
+
+def invoice_context(invoice: Invoice) -> dict[str, Any]:
+    currency = invoice.currency
+    return {
+        "invoice": invoice,
+        "seller": invoice.seller,
+        "buyer": invoice.buyer,
+        "lines": [
+            {
+                **line,
+                "amount_display": money(line["amount"], currency, invoice.language),
+                "period_start": timestamp(line["period_start"]),
+                "period_end": timestamp(line["period_end"]),
+            }
+            for line in invoice.lines
+        ],
+        "taxes": [
+            {
+                **entry,
+                "rate_display": rate(entry["rate"], invoice.language),
+                "net_display": money(entry["net"], currency, invoice.language),
+                "tax_display": money(entry["tax"], currency, invoice.language),
+            }
+            for entry in invoice.tax_breakdown
+        ],
+        "net_display": money(invoice.net_amount, currency, invoice.language),
+        "tax_display": money(invoice.tax_amount, currency, invoice.language),
+        "total_display": money(invoice.total_amount, currency, invoice.language),
+        "small_business": invoice.is_small_business,
+        "reverse_charge": invoice.is_reverse_charge,
+    }

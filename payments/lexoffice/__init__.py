@@ -1,0 +1,24 @@
+"""Bookkeeping in Lexoffice (Lexware Office): each invoice becomes a sales voucher.
+
+``book_invoice(invoice)`` is the one entry point; it is idempotent (it looks the
+voucher number up before creating anything) and returns the voucher id. It does not
+save the invoice: the caller records the id, the time and any error.
+"""
+
+from payments.lexoffice.booking import book_invoice
+from payments.lexoffice.errors import (
+    LexofficeAuthError,
+    LexofficeError,
+    LexofficeRateLimitError,
+    LexofficeUnavailableError,
+    LexofficeValidationError,
+)
+
+__all__ = [
+    "LexofficeAuthError",
+    "LexofficeError",
+    "LexofficeRateLimitError",
+    "LexofficeUnavailableError",
+    "LexofficeValidationError",
+    "book_invoice",
+]

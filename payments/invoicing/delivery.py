@@ -77,9 +77,7 @@ def sync_lexoffice(invoice: Invoice) -> dict[str, Any]:
 
 
 PDF = Step("pdf", lambda invoice: not invoice.pdf, store_pdf)
-EMAIL = Step(
-    "email", lambda invoice: bool(invoice.pdf) and invoice.emailed_at is None, send_email
-)
+EMAIL = Step("email", lambda invoice: bool(invoice.pdf) and invoice.emailed_at is None, send_email)
 LEXOFFICE = Step(
     "lexoffice",
     lambda invoice: invoice.lexoffice_synced_at is None and not invoice.lexoffice_skipped,

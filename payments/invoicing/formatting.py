@@ -12,7 +12,8 @@ from django.utils import formats, translation
 
 #: Currencies Stripe counts in whole units (no minor unit).
 ZERO_DECIMAL_CURRENCIES = frozenset(
-    "bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split()
+    {"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga"}
+    | {"pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf"}
 )
 SYMBOLS = {"eur": "€", "usd": "$", "gbp": "£", "chf": "CHF"}
 #: Languages that put the symbol after the amount, separated by a no-break space.

@@ -143,23 +143,6 @@ class Invoice(models.Model):
     def __str__(self) -> str:
         return self.number
 
-    @property
-    def is_small_business(self) -> bool:
-        """Issued under §19 UStG: no VAT charged, a note instead of a tax line."""
-        return bool(self.seller.get("small_business"))
-
-    @property
-    def is_reverse_charge(self) -> bool:
-        """An EU business buyer (VAT ID given) charged no tax: the buyer owes it."""
-        return (
-            not self.is_small_business and self.tax_amount == 0 and bool(self.buyer.get("vat_ids"))
-        )
-
-    @property
-    def delivery_complete(self) -> bool:
-        synced = self.lexoffice_synced_at is not None or self.lexoffice_skipped
-        return bool(self.pdf) and self.emailed_at is not None and synced
-
     def save(self, *args, **kwargs):
         changed = [
             name
@@ -185,3 +168,15 @@ class Invoice(models.Model):
             if name in ISSUED_FIELDS
         }
         return instance
+
+    @property
+    def is_small_business(self) -> bool:
+        """Issued under §19 UStG: no VAT charged, a note instead of a tax line."""
+        return bool(self.seller.get("small_business"))
+
+    @property
+    def is_reverse_charge(self) -> bool:
+        """An EU business buyer (VAT ID given) charged no tax: the buyer owes it."""
+        return (
+            not self.is_small_business and self.tax_amount == 0 and bool(self.buyer.get("vat_ids"))
+        )

@@ -1,0 +1,35 @@
+import pytest
+from django.db import transaction
+
+from payments.invoicing import issue_invoice
+from payments.models import Invoice, SubscriptionTier
+from tests.invoices.helpers import SELLER
+
+
+@pytest.fixture
+def reader_tier(db):
+    tier = SubscriptionTier.objects.get(slug="reader")
+    tier.stripe_price_id_test = "price_test_reader"
+    tier.unit_amount = 1000
+    tier.save()
+    return tier
+
+
+@pytest.fixture
+def payments_settings(settings):
+    """Edit ``settings.PAYMENTS`` per test; pytest-django restores it afterwards."""
+    settings.PAYMENTS = {**settings.PAYMENTS, "SELLER": dict(SELLER)}
+    return settings.PAYMENTS
+
+
+@pytest.fixture
+def issue(django_capture_on_commit_callbacks, reader_tier, payments_settings):
+    """Issue inside a transaction, as the webhook does, and run what it schedules."""
+
+    def issue(stripe_invoice, **owners) -> Invoice:
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            invoice = issue_invoice(stripe_invoice, **owners)
+        invoice.refresh_from_db()
+        return invoice
+
+    return issue

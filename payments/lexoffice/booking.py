@@ -1,13 +1,170 @@
-"""Turning an Invoice into a Lexoffice sales voucher."""
+"""Turning an Invoice into a Lexoffice sales voucher, once.
+
+Lexoffice has no idempotency key, and a voucher cannot be deleted through the API,
+so booking twice would leave a duplicate revenue record nobody can remove from
+code. ``book_invoice`` therefore looks the invoice number up before it creates
+anything, and checks everything it can locally (currency, totals, the PDF) before
+the first write, so a refusal never leaves a voucher without its receipt.
+
+Contact: every voucher uses Lexoffice's collective contact (``useCollectiveContact``)
+with the buyer named in the remark. Real contacts would only be needed for
+categories with ``contactRequired`` (e.g. intra-EU reverse charge), which this app
+does not book; see ``SERVICE_CATEGORY_ID``.
+"""
 
 from __future__ import annotations
 
+import logging
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
+
+from django.utils import timezone
+
+from payments.lexoffice.client import MAX_FILE_BYTES, LexofficeClient, default_client
+from payments.lexoffice.errors import LexofficeError, LexofficeValidationError
 
 if TYPE_CHECKING:
     from payments.models import Invoice
 
+logger = logging.getLogger(__name__)
 
-def book_invoice(invoice: Invoice, *, client: Any = None) -> str:
-    """Book ``invoice`` as a sales voucher once and return the voucher id."""
-    raise NotImplementedError("in progress on branch lexoffice")
+VOUCHER_TYPE = "salesinvoice"
+#: Lexoffice's booking category "Dienstleistungen" (income): subscriptions are services.
+SERVICE_CATEGORY_ID = "8f8664a0-fd86-11e1-a21f-0800200c9a66"
+#: Rates tried first when an invoice has no breakdown and its rate must be derived.
+KNOWN_TAX_RATES = (Decimal(19), Decimal(7), Decimal(0), Decimal(16), Decimal(5))
+CENT = Decimal("0.01")
+
+
+def book_invoice(invoice: Invoice, *, client: LexofficeClient | None = None) -> str:
+    """Book ``invoice`` as a sales voucher with its PDF attached; return the voucher id.
+
+    Safe to call again after any failure: an existing voucher with the invoice's
+    number is reused (and gets the PDF only if it has no file yet). Does not save
+    the invoice; the caller records the id, the sync time and any error.
+    """
+    client = client or default_client
+    payload = voucher_payload(invoice)
+    pdf = invoice_pdf_bytes(invoice)
+    voucher = find_booked_voucher(client, invoice.number)
+    if voucher is None:
+        voucher_id = client.create_voucher(payload)["id"]
+        has_file = False
+        logger.info("Invoice %s booked in Lexoffice as voucher %s", invoice.number, voucher_id)
+    else:
+        voucher_id = voucher["id"]
+        has_file = bool(voucher.get("files"))
+        logger.info("Invoice %s already booked as voucher %s", invoice.number, voucher_id)
+    if not has_file:
+        client.upload_voucher_file(voucher_id, pdf, pdf_filename(invoice))
+    return voucher_id
+
+
+def find_booked_voucher(client: LexofficeClient, number: str) -> dict[str, Any] | None:
+    """The sales voucher already booked under ``number``, the oldest if there are several."""
+    vouchers = [v for v in client.find_vouchers_by_number(number) if v.get("type") == VOUCHER_TYPE]
+    if not vouchers:
+        return None
+    vouchers.sort(key=lambda v: v.get("createdDate", ""))
+    if len(vouchers) > 1:
+        logger.warning(
+            "Lexoffice holds %d sales vouchers numbered %s (%s); using the oldest.",
+            len(vouchers),
+            number,
+            ", ".join(v["id"] for v in vouchers),
+        )
+    return vouchers[0]
+
+
+def voucher_payload(invoice: Invoice) -> dict[str, Any]:
+    """The ``POST /v1/vouchers`` body: gross amounts per tax rate, collective contact."""
+    if invoice.currency.upper() != "EUR":
+        raise LexofficeValidationError(
+            f"Invoice {invoice.number} is in {invoice.currency.upper()}; "
+            "Lexoffice books vouchers in EUR only."
+        )
+    items = [
+        {
+            "amount": to_euros(row["net"] + row["tax"]),
+            "taxAmount": to_euros(row["tax"]),
+            "taxRatePercent": float(row["rate"]),
+            "categoryId": SERVICE_CATEGORY_ID,
+        }
+        for row in tax_rows(invoice)
+    ]
+    return {
+        "type": VOUCHER_TYPE,
+        "voucherNumber": invoice.number,
+        "voucherDate": timezone.localdate(invoice.issued_at).isoformat(),
+        "totalGrossAmount": to_euros(invoice.total_amount),
+        "totalTaxAmount": to_euros(invoice.tax_amount),
+        "taxType": "gross",
+        "useCollectiveContact": True,
+        "remark": remark(invoice),
+        "voucherItems": items,
+    }
+
+
+def tax_rows(invoice: Invoice) -> list[dict[str, Any]]:
+    """``[{"rate": Decimal, "net": int, "tax": int}]`` that add up to the invoice totals."""
+    if invoice.tax_breakdown:
+        rows = [
+            {"rate": Decimal(str(row["rate"])), "net": int(row["net"]), "tax": int(row["tax"])}
+            for row in invoice.tax_breakdown
+        ]
+    else:
+        rows = [
+            {"rate": derived_rate(invoice), "net": invoice.net_amount, "tax": invoice.tax_amount}
+        ]
+    net = sum(row["net"] for row in rows)
+    tax = sum(row["tax"] for row in rows)
+    if (net, tax) != (invoice.net_amount, invoice.tax_amount):
+        raise LexofficeValidationError(
+            f"Invoice {invoice.number}: the tax breakdown adds up to net {net} / tax {tax}, "
+            f"the invoice says net {invoice.net_amount} / tax {invoice.tax_amount} (cents)."
+        )
+    return rows
+
+
+def derived_rate(invoice: Invoice) -> Decimal:
+    """The rate that explains tax/net: a known German rate if one rounds to it exactly."""
+    net, tax = Decimal(invoice.net_amount), Decimal(invoice.tax_amount)
+    for rate in KNOWN_TAX_RATES:
+        if (net * rate / 100).quantize(Decimal(1), ROUND_HALF_UP) == tax:
+            return rate
+    return (tax * 100 / net).quantize(CENT, ROUND_HALF_UP) if net else Decimal(0)
+
+
+def invoice_pdf_bytes(invoice: Invoice) -> bytes:
+    """The PDF to attach, checked against Lexoffice's rules before anything is booked."""
+    if not invoice.pdf:
+        raise LexofficeError(
+            f"Invoice {invoice.number} has no PDF yet; it is booked once the PDF exists."
+        )
+    with invoice.pdf.open("rb") as handle:
+        content = handle.read()
+    if not content.startswith(b"%PDF-"):
+        raise LexofficeValidationError(
+            f"Invoice {invoice.number}: the stored file {invoice.pdf.name} is not a PDF."
+        )
+    if len(content) > MAX_FILE_BYTES:
+        raise LexofficeValidationError(
+            f"Invoice {invoice.number}: the PDF has {len(content)} bytes, more than the "
+            f"{MAX_FILE_BYTES} Lexoffice accepts."
+        )
+    return content
+
+
+def pdf_filename(invoice: Invoice) -> str:
+    return f"{invoice.number}.pdf"
+
+
+def remark(invoice: Invoice) -> str:
+    buyer = invoice.buyer or {}
+    who = buyer.get("name") or buyer.get("company") or invoice.email
+    return f"{invoice.number} {who}".strip()
+
+
+def to_euros(cents: int) -> float:
+    """Minor units to the JSON number Lexoffice expects (two decimals)."""
+    return float((Decimal(cents) / 100).quantize(CENT))

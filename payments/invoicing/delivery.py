@@ -1,7 +1,7 @@
 """Delivering an issued invoice: the PDF, the email, the Lexoffice voucher.
 
-Each step runs in its own transaction that first locks the invoice row
-(``SELECT ... FOR UPDATE SKIP LOCKED`` where the database has it), looks again
+Each step that is due runs in its own transaction that first locks the invoice
+row (``SELECT ... FOR UPDATE SKIP LOCKED`` where the database has it), looks again
 whether the step is still due, performs it and records the outcome (done-at,
 attempts, last error) before committing. So:
 
@@ -78,9 +78,12 @@ def sync_lexoffice(invoice: Invoice) -> dict[str, Any]:
 
 PDF = Step("pdf", lambda invoice: not invoice.pdf, store_pdf)
 EMAIL = Step("email", lambda invoice: bool(invoice.pdf) and invoice.emailed_at is None, send_email)
+#: Booked with its PDF attached, so the PDF comes first.
 LEXOFFICE = Step(
     "lexoffice",
-    lambda invoice: invoice.lexoffice_synced_at is None and not invoice.lexoffice_skipped,
+    lambda invoice: (
+        bool(invoice.pdf) and invoice.lexoffice_synced_at is None and not invoice.lexoffice_skipped
+    ),
     sync_lexoffice,
 )
 STEPS = (PDF, EMAIL, LEXOFFICE)
@@ -105,13 +108,21 @@ def deliver(invoice_pk: int) -> dict[str, Outcome]:
 
 
 def run_step(invoice_pk: int, step: Step, *, force: bool = False) -> Outcome:
-    """Perform ``step`` if due (or ``force``), holding the invoice's row lock."""
+    """Perform ``step`` if due (or ``force``), holding the invoice's row lock.
+
+    Whether the step is due is read first without a lock, so a lock is only ever
+    held by a worker about to perform the step: a worker that finds the row
+    locked can skip it, knowing the holder does the step (or records its failure).
+    """
+    invoice = Invoice.objects.filter(pk=invoice_pk).first()
+    if invoice is None or not (force or step.is_due(invoice)):
+        return Outcome.NOT_DUE
     with transaction.atomic():
         invoice = _lock(invoice_pk)
         if invoice is None:
             return Outcome.BUSY
         if not (force or step.is_due(invoice)):
-            return Outcome.NOT_DUE
+            return Outcome.NOT_DUE  # done by another worker since the first look
         try:
             with transaction.atomic():
                 changes = step.perform(invoice)

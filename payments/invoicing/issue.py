@@ -15,6 +15,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from payments.invoicing import snapshot
+from payments.invoicing.delivery import deliver_invoice
 from payments.invoicing.numbering import allocate_invoice_number
 from payments.models import GuestSubscription, Invoice, Subscription
 
@@ -35,7 +36,9 @@ def issue_invoice(
     except IntegrityError:
         # A concurrent transaction issued it first; its number was not consumed here.
         return Invoice.objects.get(stripe_invoice_id=stripe_invoice["id"])
-    transaction.on_commit(lambda: _enqueue_delivery(invoice.pk))
+    # robust: even a failing enqueue (a worker backend's queue down) must not turn
+    # the committed webhook into an error; deliver_invoices picks the invoice up.
+    transaction.on_commit(lambda: deliver_invoice.enqueue(invoice.pk), robust=True)
     return invoice
 
 
@@ -74,9 +77,3 @@ def _create_invoice(
         language=snapshot.language(stripe_invoice, subscription, guest_subscription),
         livemode=bool(stripe_invoice.get("livemode")),
     )
-
-
-def _enqueue_delivery(invoice_pk: int) -> None:
-    from payments.invoicing.delivery import deliver_invoice
-
-    deliver_invoice.enqueue(invoice_pk)

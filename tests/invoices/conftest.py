@@ -3,15 +3,23 @@ from django.db import transaction
 
 from payments.invoicing import issue_invoice
 from payments.models import Invoice, SubscriptionTier
+from payments.testing.pytest_lexoffice import fake_lexoffice  # noqa: F401
 from tests.invoices.helpers import SELLER
 
 
 @pytest.fixture
 def reader_tier(db):
-    tier = SubscriptionTier.objects.get(slug="reader")
-    tier.stripe_price_id_test = "price_test_reader"
-    tier.unit_amount = 1000
-    tier.save()
+    """The migrated reader tier with a test price (recreated after a transactional flush)."""
+    tier, _ = SubscriptionTier.objects.update_or_create(
+        slug="reader",
+        defaults={
+            "name": "Reader",
+            "includes_data": True,
+            "includes_reading": True,
+            "stripe_price_id_test": "price_test_reader",
+            "unit_amount": 1000,
+        },
+    )
     return tier
 
 

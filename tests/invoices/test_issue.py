@@ -146,7 +146,9 @@ def test_a_rolled_back_issue_frees_its_number_and_sends_nothing(issue):
     assert len(mail.outbox) == 1
 
 
-def test_delivery_waits_for_the_commit(reader_tier, payments_settings, django_capture_on_commit_callbacks):
+def test_delivery_waits_for_the_commit(
+    reader_tier, payments_settings, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=False) as callbacks, transaction.atomic():
         invoice = issue_invoice(stripe_invoice())
         assert not Invoice.objects.get(pk=invoice.pk).pdf

@@ -18,10 +18,20 @@ RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 SELLER_FIELDS = ["Beispiel Verlag GmbH", "Musterstraße 1", "10115 Berlin", "DE123456789"]
 BUYER_FIELDS = ["Erika Mustermann", "Hauptstraße 5", "80331 München", "erika@example.com"]
 COMMON = {
-    "de": ["Rechnung", "Rechnungsnummer RE-000001", "Rechnungsdatum 01.01.2026",
-           "Leistungszeitraum 01.01.2026 – 01.02.2026", "Reader"],
-    "en": ["Invoice", "Invoice number RE-000001", "Invoice date 01/01/2026",
-           "Service period 01/01/2026 – 02/01/2026", "Reader"],
+    "de": [
+        "Rechnung",
+        "Rechnungsnummer RE-000001",
+        "Rechnungsdatum 01.01.2026",
+        "Leistungszeitraum 01.01.2026 – 01.02.2026",
+        "Reader",
+    ],
+    "en": [
+        "Invoice",
+        "Invoice number RE-000001",
+        "Invoice date 01/01/2026",
+        "Service period 01/01/2026 – 02/01/2026",
+        "Reader",
+    ],
 }
 
 
@@ -58,9 +68,7 @@ def test_several_rates_each_get_their_net_rate_and_tax(issue):
     assert "Total €17.25" in text
 
 
-def test_small_business_invoice_has_the_note_and_no_tax_line(
-    issue, language, payments_settings
-):
+def test_small_business_invoice_has_the_note_and_no_tax_line(issue, language, payments_settings):
     payments_settings["SELLER"] = SMALL_BUSINESS_SELLER
     text = pdf_text(issue(stripe_invoice(net=1000, tax=0, rate=None)))
 
@@ -89,10 +97,16 @@ def test_reverse_charge_invoice_names_the_buyers_vat_id_and_the_note(issue, lang
     for field in SELLER_FIELDS + COMMON[language]:
         assert field in text
     note, vat_id, total = {
-        "de": ("Steuerschuldnerschaft des Leistungsempfängers", "USt-IdNr.: ATU12345678",
-               "Gesamtbetrag 10,00 €"),
-        "en": ("Reverse charge: the recipient of the service is liable for the VAT", 
-               "VAT ID: ATU12345678", "Total €10.00"),
+        "de": (
+            "Steuerschuldnerschaft des Leistungsempfängers",
+            "USt-IdNr.: ATU12345678",
+            "Gesamtbetrag 10,00 €",
+        ),
+        "en": (
+            "Reverse charge: the recipient of the service is liable for the VAT",
+            "VAT ID: ATU12345678",
+            "Total €10.00",
+        ),
     }[language]
     assert note in text
     assert vat_id in text

@@ -67,6 +67,7 @@ def _create_invoice(
         net_amount=net,
         tax_amount=tax,
         total_amount=total,
+        discount_amount=snapshot.discount(stripe_invoice),
         issued_at=snapshot.issued_at(stripe_invoice),
         buyer=buyer,
         seller=snapshot.seller(),

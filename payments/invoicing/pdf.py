@@ -111,6 +111,10 @@ def invoice_context(invoice: Invoice) -> dict[str, Any]:
             }
             for entry in invoice.tax_breakdown
         ],
+        "subtotal_display": money(
+            invoice.net_amount + invoice.discount_amount, currency, invoice.language
+        ),
+        "discount_display": money(-invoice.discount_amount, currency, invoice.language),
         "net_display": money(invoice.net_amount, currency, invoice.language),
         "tax_display": money(invoice.tax_amount, currency, invoice.language),
         "total_display": money(invoice.total_amount, currency, invoice.language),

@@ -134,6 +134,10 @@ def amounts(stripe_invoice: dict[str, Any]) -> tuple[int, int, int]:
     return net, total - net, total
 
 
+def discount(stripe_invoice: dict[str, Any]) -> int:
+    return sum(entry["amount"] for entry in stripe_invoice.get("total_discount_amounts") or [])
+
+
 def tax_breakdown(stripe_invoice: dict[str, Any]) -> list[dict[str, Any]]:
     """Net amount, rate and tax per tax rate, ordered by rate (highest first)."""
     groups: dict[str, dict[str, Any]] = {}

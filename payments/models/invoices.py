@@ -18,6 +18,7 @@ ISSUED_FIELDS = (
     "net_amount",
     "tax_amount",
     "total_amount",
+    "discount_amount",
     "issued_at",
     "buyer",
     "seller",
@@ -100,6 +101,8 @@ class Invoice(models.Model):
     net_amount = models.BigIntegerField(_("net amount"))
     tax_amount = models.BigIntegerField(_("tax amount"))
     total_amount = models.BigIntegerField(_("total amount"))
+    #: Stripe's discounts (coupons), already deducted from the net amount.
+    discount_amount = models.BigIntegerField(_("discount"), default=0)
     issued_at = models.DateTimeField(_("issued"))
     #: Snapshots taken at issue time, so the PDF can be rendered again identically.
     buyer = models.JSONField(_("buyer"), default=dict, blank=True)

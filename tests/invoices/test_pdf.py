@@ -21,15 +21,15 @@ COMMON = {
     "de": [
         "Rechnung",
         "Rechnungsnummer RE-000001",
-        "Rechnungsdatum 01.01.2026",
-        "Leistungszeitraum 01.01.2026 – 01.02.2026",
+        "Rechnungsdatum 1. Januar 2026",
+        "Leistungszeitraum 1. Januar 2026 – 1. Februar 2026",
         "Reader",
     ],
     "en": [
         "Invoice",
         "Invoice number RE-000001",
-        "Invoice date 01/01/2026",
-        "Service period 01/01/2026 – 02/01/2026",
+        "Invoice date Jan. 1, 2026",
+        "Service period Jan. 1, 2026 – Feb. 1, 2026",
         "Reader",
     ],
 }
@@ -129,6 +129,19 @@ def test_amounts_are_stripes_not_the_tiers_list_price(issue, reader_tier):
 
     assert "Total €9.52" in text
     assert "50.00" not in text
+
+
+def test_a_coupon_shows_as_subtotal_and_discount_so_the_lines_add_up(issue):
+    data = stripe_invoice(net=800, tax=152)
+    data["lines"]["data"][0]["amount"] = 1000
+    data["subtotal"] = data["subtotal_excluding_tax"] = 1000
+    data["total_discount_amounts"] = [{"amount": 200, "discount": "di_1"}]
+    invoice = issue(data)
+    text = pdf_text(invoice)
+
+    assert invoice.discount_amount == 200
+    assert "€10.00 Subtotal €10.00 Discount -€2.00 Net amount €8.00" in text
+    assert "VAT 19 % on €8.00 €1.52 Total €9.52" in text
 
 
 def test_the_pdf_is_pdf_a_3b(issue):

@@ -6,17 +6,20 @@ code. ``book_invoice`` therefore looks the invoice number up before it creates
 anything, and checks everything it can locally (currency, totals, the PDF) before
 the first write, so a refusal never leaves a voucher without its receipt.
 
-Contact: every voucher uses Lexoffice's collective contact (``useCollectiveContact``)
-with the buyer named in the remark. Real contacts would only be needed for
-categories with ``contactRequired`` (e.g. intra-EU reverse charge), which this app
-does not book; see ``SERVICE_CATEGORY_ID``.
+Booking category and contact follow the invoice's tax treatment (``booking_category``):
+ordinary sales go to "Dienstleistungen" on Lexoffice's collective contact, with the
+buyer named in the remark; a §19 UStG seller books "Einnahmen als Kleinunternehmer";
+a tax-free sale to a buyer outside the EU "Dienstleistungen an Drittländer"; and a
+reverse-charge sale to an EU business (VAT ID, no tax) "Fremdleistungen §13b", a
+category Lexoffice only accepts with a real contact carrying the VAT ID, so that
+buyer is looked up by email and created as a customer contact if missing.
 """
 
 from __future__ import annotations
 
 import logging
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.utils import timezone
 
@@ -29,8 +32,30 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 VOUCHER_TYPE = "salesinvoice"
-#: Lexoffice's booking category "Dienstleistungen" (income): subscriptions are services.
-SERVICE_CATEGORY_ID = "8f8664a0-fd86-11e1-a21f-0800200c9a66"
+
+
+class Category(NamedTuple):
+    """A Lexoffice booking category (``GET /v1/posting-categories``) for income."""
+
+    id: str
+    name: str
+    contact_required: bool
+
+
+SERVICES = Category("8f8664a0-fd86-11e1-a21f-0800200c9a66", "Dienstleistungen", False)
+SMALL_BUSINESS = Category(
+    "f5c7fee8-f184-4e7a-ab04-8f7e7ad6c207", "Einnahmen als Kleinunternehmer", False
+)
+THIRD_COUNTRY = Category(
+    "ef5b1a6e-f690-4004-9a19-91276348894f", "Dienstleistungen an Drittländer", False
+)
+REVERSE_CHARGE = Category("380a20cb-d04c-426e-b49c-84c22adfa362", "Fremdleistungen §13b", True)
+# fmt: off
+EU_COUNTRIES = frozenset((
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU",
+    "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
+))
+# fmt: on
 #: Rates tried first when an invoice has no breakdown and its rate must be derived.
 KNOWN_TAX_RATES = (Decimal(19), Decimal(7), Decimal(0), Decimal(16), Decimal(5))
 CENT = Decimal("0.01")
@@ -41,13 +66,21 @@ def book_invoice(invoice: Invoice, *, client: LexofficeClient | None = None) -> 
 
     Safe to call again after any failure: an existing voucher with the invoice's
     number is reused (and gets the PDF only if it has no file yet). Does not save
-    the invoice; the caller records the id, the sync time and any error.
+    the invoice; the caller records the id, the sync time and any error. Lookup and
+    create are two requests, so callers must not book one invoice from two workers
+    at once (the delivery step holds the invoice's row lock while it calls this).
     """
     client = client or default_client
-    payload = voucher_payload(invoice)
+    category = booking_category(invoice)
+    payload = voucher_payload(invoice, category)
     pdf = invoice_pdf_bytes(invoice)
     voucher = find_booked_voucher(client, invoice.number)
     if voucher is None:
+        if category.contact_required:
+            payload |= {
+                "useCollectiveContact": False,
+                "contactId": buyer_contact_id(client, invoice),
+            }
         voucher_id = client.create_voucher(payload)["id"]
         has_file = False
         logger.info("Invoice %s booked in Lexoffice as voucher %s", invoice.number, voucher_id)
@@ -76,7 +109,52 @@ def find_booked_voucher(client: LexofficeClient, number: str) -> dict[str, Any] 
     return vouchers[0]
 
 
-def voucher_payload(invoice: Invoice) -> dict[str, Any]:
+def booking_category(invoice: Invoice) -> Category:
+    """Where Lexoffice books the revenue, from the tax treatment printed on the invoice."""
+    buyer = invoice.buyer or {}
+    if (invoice.seller or {}).get("small_business"):
+        return SMALL_BUSINESS
+    if invoice.tax_amount == 0 and buyer.get("vat_ids"):
+        return REVERSE_CHARGE
+    country = (buyer.get("country") or "").upper()
+    if invoice.tax_amount == 0 and country and country not in EU_COUNTRIES:
+        return THIRD_COUNTRY
+    return SERVICES
+
+
+def buyer_contact_id(client: LexofficeClient, invoice: Invoice) -> str:
+    """The buyer's customer contact, found by email and VAT ID or created once.
+
+    Like vouchers, contacts have no idempotency key: a retry after a create that
+    timed out finds the contact by email instead of creating a second one.
+    """
+    buyer = invoice.buyer or {}
+    email = buyer.get("email") or invoice.email
+    vat_id = buyer["vat_ids"][0]
+    for contact in client.find_customers_by_email(email):
+        if (contact.get("company") or {}).get("vatRegistrationId") == vat_id:
+            return contact["id"]
+    return client.create_contact(contact_payload(buyer, email, vat_id))["id"]
+
+
+def contact_payload(buyer: dict[str, Any], email: str, vat_id: str) -> dict[str, Any]:
+    billing = {"countryCode": (buyer.get("country") or vat_id[:2]).upper()}
+    if buyer.get("address"):
+        billing["street"] = buyer["address"][0]
+    return {
+        "version": 0,
+        "roles": {"customer": {}},
+        "company": {
+            "name": buyer.get("name") or email,
+            "vatRegistrationId": vat_id,
+            "allowTaxFreeInvoices": True,
+        },
+        "addresses": {"billing": [billing]},
+        "emailAddresses": {"business": [email]},
+    }
+
+
+def voucher_payload(invoice: Invoice, category: Category) -> dict[str, Any]:
     """The ``POST /v1/vouchers`` body: gross amounts per tax rate, collective contact."""
     if invoice.currency.upper() != "EUR":
         raise LexofficeValidationError(
@@ -88,7 +166,7 @@ def voucher_payload(invoice: Invoice) -> dict[str, Any]:
             "amount": to_euros(row["net"] + row["tax"]),
             "taxAmount": to_euros(row["tax"]),
             "taxRatePercent": float(row["rate"]),
-            "categoryId": SERVICE_CATEGORY_ID,
+            "categoryId": category.id,
         }
         for row in tax_rows(invoice)
     ]

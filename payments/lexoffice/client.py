@@ -115,6 +115,12 @@ def describe_error(response: requests.Response) -> str:
     return "; ".join(parts) or response.reason or ""
 
 
+def contact_emails(contact: dict[str, Any]) -> set[str]:
+    """Every email address of a contact, lower-cased (they are grouped by kind)."""
+    groups = (contact.get("emailAddresses") or {}).values()
+    return {address.lower() for group in groups for address in group}
+
+
 class LexofficeClient:
     """One Lexoffice account: base URL, API key, timeouts, rate limit.
 
@@ -165,6 +171,19 @@ class LexofficeClient:
 
     def get_voucher(self, voucher_id: str) -> dict[str, Any]:
         return self.request("GET", f"/v1/vouchers/{voucher_id}")
+
+    def find_customers_by_email(self, email: str) -> list[dict[str, Any]]:
+        """Customer contacts with exactly this email address.
+
+        Lexoffice's ``email`` filter treats ``_`` and ``%`` as wildcards, so the
+        page is narrowed to exact (case-insensitive) matches here.
+        """
+        page = self.request("GET", "/v1/contacts", params={"email": email, "customer": "true"})
+        return [c for c in page.get("content", []) if email.lower() in contact_emails(c)]
+
+    def create_contact(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """``POST /v1/contacts``; answers ``{"id", "resourceUri", ..., "version"}``."""
+        return self.request("POST", "/v1/contacts", json=payload)
 
     def create_voucher(self, payload: dict[str, Any]) -> dict[str, Any]:
         """``POST /v1/vouchers``; answers ``{"id", "resourceUri", ..., "version"}``."""

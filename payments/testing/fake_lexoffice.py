@@ -19,7 +19,11 @@ real API that a client can get wrong:
   checksum) on the same voucher returns the existing file id, like Lexoffice's
   deduplication;
 * ``GET /v1/vouchers?voucherNumber=`` (a page of whole vouchers) and
-  ``GET /v1/vouchers/{id}``.
+  ``GET /v1/vouchers/{id}``;
+* categories that need a contact (§13b, intra-EU supply) refuse the collective
+  contact, and a ``contactId`` must exist: ``POST /v1/contacts`` (version 0, a role,
+  a company or person name) and ``GET /v1/contacts?email=&customer=`` (``_``/``%``
+  are wildcards in ``email``, as in Lexoffice).
 
 Faults on demand: ``fail_next(status, ...)``, ``delay`` (seconds before every
 answer) and ``timeout_next(...)`` (carry the request out, then hold the answer).
@@ -48,6 +52,11 @@ from urllib.parse import parse_qs, urlsplit
 MAX_FILE_BYTES = 5 * 1024 * 1024
 SALES_TYPES = {"salesinvoice", "salescreditnote"}
 VOUCHER_TAX_RATES = {Decimal(rate) for rate in (0, 5, 7, 16, 19)}
+#: Booking categories with ``contactRequired``: Fremdleistungen §13b, innergem. Lieferung.
+CONTACT_REQUIRED_CATEGORIES = {
+    "380a20cb-d04c-426e-b49c-84c22adfa362",
+    "9075a4e3-66de-4795-a016-3889feca0d20",
+}
 ORGANIZATION_ID = "aa93e8a8-2aa3-470b-b914-caad8a255dd8"
 VOUCHER_PATH = re.compile(r"^/v1/vouchers/(?P<id>[0-9a-f-]{36})$")
 FILES_PATH = re.compile(r"^/v1/vouchers/(?P<id>[0-9a-f-]{36})/files$")
@@ -124,6 +133,7 @@ class FakeLexoffice:
         self.requests: list[RecordedRequest] = []
         self.vouchers: dict[str, dict[str, Any]] = {}
         self.files: dict[str, dict[str, Any]] = {}
+        self.contacts: dict[str, dict[str, Any]] = {}
         self._faults: deque[Fault] = deque()
         self._window: deque[float] = deque()
         self._lock = threading.Lock()
@@ -134,7 +144,6 @@ class FakeLexoffice:
 
     def start(self) -> FakeLexoffice:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 
@@ -274,6 +283,10 @@ class FakeLexoffice:
             return Answer(200, self._voucher(match["id"]))
         if (match := FILES_PATH.match(path)) and method == "POST":
             return self._upload_file(match["id"], headers, body)
+        if path == "/v1/contacts" and method == "GET":
+            return self._find_contacts(query)
+        if path == "/v1/contacts" and method == "POST":
+            return self._create_contact(headers, body)
         raise ApiError(404, f"No endpoint {method} {path}")
 
     def _voucher(self, voucher_id: str) -> dict[str, Any]:
@@ -286,54 +299,58 @@ class FakeLexoffice:
         number = (query.get("voucherNumber") or [""])[0]
         if not number:
             raise ApiError(400, "voucherNumber is required")
-        content = self.vouchers_numbered(number)
-        page = {
-            "content": content,
-            "totalPages": 1,
-            "totalElements": len(content),
-            "last": True,
-            "numberOfElements": len(content),
-            "first": True,
-            "size": 25,
-            "number": 0,
-        }
-        return Answer(200, page)
+        return Answer(200, _page(self.vouchers_numbered(number)))
 
     def _create_voucher(self, headers: Any, body: bytes) -> Answer:
-        if not headers.get("Content-Type", "").startswith("application/json"):
-            raise ApiError(415, "Content-Type must be application/json")
-        try:
-            payload = json.loads(body, parse_float=Decimal)
-        except ValueError:
-            raise ApiError(400, "Malformed JSON") from None
-        if not isinstance(payload, dict):
-            raise ApiError(400, "Malformed JSON")
-        violations = voucher_violations(payload)
+        payload = _json_body(headers, body)
+        violations = voucher_violations(payload, self.contacts)
         if violations:
             raise ApiError(406, "Validation failed for request.", violations)
         voucher_id = str(uuid.uuid4())
+        extra = {"organizationId": ORGANIZATION_ID, "files": []}
+        extra["voucherStatus"] = payload.get("voucherStatus", "open")
+        return self._store(self.vouchers, voucher_id, payload | extra, "vouchers")
+
+    def _store(
+        self, table: dict[str, dict[str, Any]], new_id: str, record: dict[str, Any], kind: str
+    ) -> Answer:
         created = _now()
+        stamps = {"createdDate": created, "updatedDate": created, "version": 1}
         with self._lock:
-            self.vouchers[voucher_id] = {
-                **payload,
-                "id": voucher_id,
-                "organizationId": ORGANIZATION_ID,
-                "voucherStatus": payload.get("voucherStatus", "open"),
-                "files": [],
-                "createdDate": created,
-                "updatedDate": created,
-                "version": 1,
-            }
+            table[new_id] = {**record, "id": new_id, **stamps}
         return Answer(
-            201,
-            {
-                "id": voucher_id,
-                "resourceUri": f"{self.url}/v1/vouchers/{voucher_id}",
-                "createdDate": created,
-                "updatedDate": created,
-                "version": 1,
-            },
+            201, {"id": new_id, "resourceUri": f"{self.url}/v1/{kind}/{new_id}", **stamps}
         )
+
+    def _find_contacts(self, query: dict[str, list[str]]) -> Answer:
+        email = (query.get("email") or [""])[0]
+        if email and len(email) < 3:
+            raise ApiError(400, "email filter needs at least 3 characters")
+        pattern = re.compile(
+            "".join({"_": ".", "%": ".*"}.get(ch, re.escape(ch)) for ch in email), re.IGNORECASE
+        )
+        customers_only = (query.get("customer") or [""])[0] == "true"
+        content = [
+            contact
+            for contact in self.contacts.values()
+            if (not customers_only or "customer" in contact.get("roles", {}))
+            and (
+                not email
+                or any(
+                    pattern.fullmatch(address)
+                    for group in (contact.get("emailAddresses") or {}).values()
+                    for address in group
+                )
+            )
+        ]
+        return Answer(200, _page(content))
+
+    def _create_contact(self, headers: Any, body: bytes) -> Answer:
+        payload = _json_body(headers, body)
+        violations = contact_violations(payload)
+        if violations:
+            raise ApiError(406, "Validation failed for request.", violations)
+        return self._store(self.contacts, str(uuid.uuid4()), payload, "contacts")
 
     def _upload_file(self, voucher_id: str, headers: Any, body: bytes) -> Answer:
         voucher = self._voucher(voucher_id)
@@ -372,6 +389,45 @@ class FakeLexoffice:
         return Answer(202, {"id": file_id})
 
 
+def _page(content: list[dict[str, Any]]) -> dict[str, Any]:
+    """Lexoffice's Pageable envelope, everything on page 0."""
+    return {
+        "content": content,
+        "totalPages": 1,
+        "totalElements": len(content),
+        "last": True,
+        "numberOfElements": len(content),
+        "first": True,
+        "size": 25,
+        "number": 0,
+    }
+
+
+def _json_body(headers: Any, body: bytes) -> dict[str, Any]:
+    if not headers.get("Content-Type", "").startswith("application/json"):
+        raise ApiError(415, "Content-Type must be application/json")
+    try:
+        payload = json.loads(body, parse_float=Decimal)
+    except ValueError:
+        raise ApiError(400, "Malformed JSON") from None
+    if not isinstance(payload, dict):
+        raise ApiError(400, "Malformed JSON")
+    return payload
+
+
+def contact_violations(payload: dict[str, Any]) -> list[dict[str, str]]:
+    """Lexoffice's rules for a new contact; an empty list when it is acceptable."""
+    problems = []
+    if payload.get("version") != 0:
+        problems.append(_violation("version", "must be 0 for a new contact"))
+    if not set(payload.get("roles") or {}) & {"customer", "vendor"}:
+        problems.append(_violation("roles", "must contain customer or vendor"))
+    company, person = payload.get("company") or {}, payload.get("person") or {}
+    if not company.get("name") and not person.get("lastName"):
+        problems.append(_violation("company.name", "a company name or person lastName is required"))
+    return problems
+
+
 def _violation(field_name: str, message: str) -> dict[str, str]:
     return {"violation": "INVALID", "field": field_name, "message": message}
 
@@ -385,9 +441,11 @@ def _money(value: Any) -> Decimal | None:
         return None
 
 
-def voucher_violations(payload: dict[str, Any]) -> list[dict[str, str]]:
+def voucher_violations(
+    payload: dict[str, Any], contacts: dict[str, dict[str, Any]]
+) -> list[dict[str, str]]:
     """Lexoffice's rules for a new sales voucher; an empty list when it is acceptable."""
-    problems = []
+    problems = _contact_violations(payload, contacts)
     if payload.get("type") not in SALES_TYPES:
         problems.append(_violation("type", f"must be one of {sorted(SALES_TYPES)}"))
     if not payload.get("voucherNumber"):
@@ -397,8 +455,6 @@ def voucher_violations(payload: dict[str, Any]) -> list[dict[str, str]]:
     tax_type = payload.get("taxType")
     if tax_type not in ("gross", "net"):
         problems.append(_violation("taxType", "must be gross or net"))
-    if payload.get("useCollectiveContact") is not True and not payload.get("contactId"):
-        problems.append(_violation("contactId", "required unless useCollectiveContact is true"))
     gross, tax = _money(payload.get("totalGrossAmount")), _money(payload.get("totalTaxAmount"))
     if gross is None:
         problems.append(_violation("totalGrossAmount", "must be a number"))
@@ -427,6 +483,23 @@ def voucher_violations(payload: dict[str, Any]) -> list[dict[str, str]]:
             _violation("totalTaxAmount", f"is {tax} but the voucher items' taxes add up to {taxes}")
         )
     return problems
+
+
+def _contact_violations(
+    payload: dict[str, Any], contacts: dict[str, dict[str, Any]]
+) -> list[dict[str, str]]:
+    if payload.get("useCollectiveContact") is True:
+        items = payload.get("voucherItems") or []
+        categories = {item.get("categoryId") for item in items if isinstance(item, dict)}
+        if categories & CONTACT_REQUIRED_CATEGORIES:
+            return [_violation("contactId", "this booking category requires a contact")]
+        return []
+    contact_id = payload.get("contactId")
+    if not contact_id:
+        return [_violation("contactId", "required unless useCollectiveContact is true")]
+    if contact_id not in contacts:
+        return [_violation("contactId", f"contact {contact_id} does not exist")]
+    return []
 
 
 def _item_violations(index: int, item: Any, tax_type: Any) -> list[dict[str, str]]:

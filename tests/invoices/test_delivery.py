@@ -147,6 +147,18 @@ class TestLexoffice:
         assert voucher["totalGrossAmount"] == Decimal("11.90")
         assert len(fake_lexoffice.files) == 1
 
+    def test_a_reverse_charge_invoice_is_booked_with_the_buyer_as_contact(
+        self, issue, fake_lexoffice
+    ):
+        data = stripe_invoice(net=1000, tax=0, vat_ids=("ATU12345678",), country="AT")
+        invoice = issue(data)
+
+        [voucher] = fake_lexoffice.vouchers_numbered(invoice.number)
+        [contact] = fake_lexoffice.contacts.values()
+        assert invoice.lexoffice_voucher_id == voucher["id"]
+        assert voucher["contactId"] == contact["id"]
+        assert "ATU12345678" in str(contact)
+
     @pytest.mark.parametrize(
         "fault",
         [

@@ -18,6 +18,7 @@ ISSUED_FIELDS = (
     "net_amount",
     "tax_amount",
     "total_amount",
+    "discount_amount",
     "issued_at",
     "buyer",
     "seller",
@@ -100,6 +101,8 @@ class Invoice(models.Model):
     net_amount = models.BigIntegerField(_("net amount"))
     tax_amount = models.BigIntegerField(_("tax amount"))
     total_amount = models.BigIntegerField(_("total amount"))
+    #: Stripe's discounts (coupons), already deducted from the net amount.
+    discount_amount = models.BigIntegerField(_("discount"), default=0)
     issued_at = models.DateTimeField(_("issued"))
     #: Snapshots taken at issue time, so the PDF can be rendered again identically.
     buyer = models.JSONField(_("buyer"), default=dict, blank=True)
@@ -168,3 +171,15 @@ class Invoice(models.Model):
             if name in ISSUED_FIELDS
         }
         return instance
+
+    @property
+    def is_small_business(self) -> bool:
+        """Issued under §19 UStG: no VAT charged, a note instead of a tax line."""
+        return bool(self.seller.get("small_business"))
+
+    @property
+    def is_reverse_charge(self) -> bool:
+        """An EU business buyer (VAT ID given) charged no tax: the buyer owes it."""
+        return (
+            not self.is_small_business and self.tax_amount == 0 and bool(self.buyer.get("vat_ids"))
+        )

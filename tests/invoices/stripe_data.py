@@ -4,23 +4,18 @@ from __future__ import annotations
 
 import copy
 import itertools
-import json
-from functools import cache
-from pathlib import Path
 from typing import Any
 
-FIXTURES = Path("/work/shared/reference/stripe-openapi-fixtures3.json")
+from tests.fixtures import stripe_resources
+
 PERIOD_START = 1767225600  # 2026-01-01 00:00 UTC
 PERIOD_END = 1769904000  # 2026-02-01 00:00 UTC
 PAID_AT = 1767229200  # 2026-01-01 01:00 UTC
 _ids = itertools.count(1)
 
 
-@cache
 def _example_invoice() -> dict[str, Any]:
-    if FIXTURES.exists():
-        return json.loads(FIXTURES.read_text())["resources"]["invoice"]
-    return {"object": "invoice", "lines": {"data": [{}]}}
+    return stripe_resources()["invoice"]
 
 
 def stripe_invoice(

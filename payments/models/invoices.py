@@ -163,8 +163,8 @@ class Invoice(models.Model):
         raise ImmutableRecordError("Invoices are never deleted; issue a correction instead.")
 
     @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
+    def from_db(cls, db, field_names, values, *args, **kwargs):
+        instance = super().from_db(db, field_names, values, *args, **kwargs)
         instance._issued_values = {
             name: value
             for name, value in zip(field_names, values, strict=True)

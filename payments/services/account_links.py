@@ -4,13 +4,13 @@ The backfill is set-based so it stays fast at millions of rows: one query builds
 temporary table of the users that have something to link (their normalised email
 is unique among users and matches an unlinked guest subscription or guest
 invoice), numbered for batching. Each batch of those users is then linked in its
-own transaction with two ``UPDATE ... RETURNING`` statements and one ``INSERT`` of
+own transaction with two ``UPDATE ... FROM ... RETURNING`` statements and one ``INSERT`` of
 their ``account_link`` events, so the query count follows the number of batches,
 never the number of rows, and an interrupted run loses nothing: finished batches
 are committed, the rest is found again by the next run.
 
 The raw SQL only wraps ORM-built queries where the ORM has no words for it
-(temporary tables, ``UPDATE ... RETURNING``); every name in it comes from model
+(temporary tables, ``UPDATE ... FROM ... RETURNING``); every name in it comes from model
 metadata or a constant here, never from input, hence the S608 waivers.
 """
 
@@ -26,7 +26,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import NotSupportedError, connection, transaction
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import Count, Min, Model, Q, QuerySet
 from django.db.models.functions import Lower, Trim
 from django.utils import timezone
 
@@ -45,8 +45,8 @@ _MAP_TABLE = "payments_backfill_user_links"
 #: (SQLite's parameter limit would otherwise split it by row count).
 _JSON_ROWS = {
     "postgresql": (
-        "SELECT %s, (e.value->>'user')::bigint, e.value->>'email', e.value->'metadata', %s "
-        "FROM jsonb_array_elements(%s::jsonb) AS e"
+        "SELECT %s, (e.value->>'user')::{user_type}, e.value->>'email', e.value->'metadata', "
+        "%s FROM jsonb_array_elements(%s::jsonb) AS e"
     ),
     "sqlite": (
         "SELECT %s, json_extract(e.value, '$.user'), json_extract(e.value, '$.email'), "
@@ -183,7 +183,7 @@ def _pending_counts(users: int, ambiguous: dict[str, list[Any]]) -> BackfillResu
     return BackfillResult(*counts, users, ambiguous=ambiguous, dry_run=True)
 
 
-def _columns(model) -> tuple[str, str, str]:
+def _columns(model: type[Model]) -> tuple[str, str, str]:
     quote = connection.ops.quote_name
     meta = model._meta
     return (
@@ -193,16 +193,15 @@ def _columns(model) -> tuple[str, str, str]:
     )
 
 
-def _link(model, returned: str, first: int, stop: int) -> list[tuple[Any, Any]]:
+def _link(model: type[Model], returned: str, first: int, stop: int) -> list[tuple[Any, Any]]:
     """Link one batch of ``model`` rows; returns ``(user pk, returned column)`` per row."""
     table, email, user = _columns(model)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET {user} = (SELECT m.uid FROM {_MAP_TABLE} m "  # noqa: S608
-            f"WHERE m.norm = LOWER(TRIM({table}.{email}))) "
-            f"WHERE {user} IS NULL AND LOWER(TRIM({email})) IN "
-            f"(SELECT norm FROM {_MAP_TABLE} WHERE seq >= %s AND seq < %s) "
-            f"RETURNING {user}, {connection.ops.quote_name(returned)}",
+            f"UPDATE {table} SET {user} = m.uid FROM {_MAP_TABLE} m "  # noqa: S608
+            f"WHERE m.seq >= %s AND m.seq < %s AND m.norm = LOWER(TRIM({table}.{email})) "
+            f"AND {table}.{user} IS NULL "
+            f"RETURNING {table}.{user}, {table}.{connection.ops.quote_name(returned)}",
             [first, stop],
         )
         return cursor.fetchall()
@@ -260,6 +259,7 @@ def _record_links(linked: dict[Any, dict[str, list]], emails: dict[Any, str]) ->
     ]
     quote = connection.ops.quote_name
     meta = IdentityEvent._meta
+    user = meta.get_field("user")
     columns = ", ".join(
         quote(meta.get_field(name).column)
         for name in ("event_type", "user", "email", "metadata", "created_at")
@@ -267,8 +267,10 @@ def _record_links(linked: dict[Any, dict[str, list]], emails: dict[Any, str]) ->
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {quote(meta.db_table)} ({columns}) {_JSON_ROWS[connection.vendor]}",
-            [IdentityEvent.EventType.ACCOUNT_LINK.value, now, json.dumps(events)],
+            f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608
+            + _JSON_ROWS[connection.vendor].format(user_type=user.db_type(connection)),
+            # default=str: a UUID primary key travels as text and is cast back.
+            [IdentityEvent.EventType.ACCOUNT_LINK.value, now, json.dumps(events, default=str)],
         )
 
 

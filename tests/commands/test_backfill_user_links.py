@@ -1,6 +1,7 @@
 """``manage.py backfill_user_links``: every rule of the contract, on the real database."""
 
 from io import StringIO
+from unittest import mock
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -8,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from payments.models import GuestSubscription, IdentityEvent, Invoice
+from payments.services import account_links
 from payments.testing.factories import GuestSubscriptionFactory, InvoiceFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -168,3 +170,28 @@ def link_fresh_rows(prefix: str, count: int) -> int:
 
 def test_query_count_is_the_same_for_20_and_2000_matching_rows():
     assert link_fresh_rows("small", 20) == link_fresh_rows("large", 2000)
+
+
+def test_an_interrupted_run_keeps_finished_batches_and_a_rerun_finishes_the_rest():
+    users = [UserFactory(email=f"stop{i}@example.com") for i in range(4)]
+    for user in users:
+        GuestSubscriptionFactory(email=user.email)
+    record = account_links._record_links
+    calls = []
+
+    def fail_in_second_batch(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        record(*args, **kwargs)
+
+    with (
+        mock.patch.object(account_links, "_record_links", fail_in_second_batch),
+        pytest.raises(KeyboardInterrupt),
+    ):
+        backfill("--batch-size", "2")
+
+    assert GuestSubscription.objects.filter(user__isnull=False).count() == 2
+    assert links.count() == 2
+    assert "Linked 2 guest subscriptions and 0 invoices to 2 users." in backfill()
+    assert sorted(links.values_list("user", flat=True)) == sorted(u.pk for u in users)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import NotSupportedError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -36,7 +37,10 @@ class Command(BaseCommand):
                 _("--batch-size must be a positive whole number, got %(value)s.")
                 % {"value": batch_size}
             )
-        result = backfill_user_links(dry_run=dry_run, batch_size=batch_size)
+        try:
+            result = backfill_user_links(dry_run=dry_run, batch_size=batch_size)
+        except NotSupportedError as error:
+            raise CommandError(str(error)) from error
         for email, user_pks in result.ambiguous.items():
             self.stdout.write(
                 _("Skipped %(email)s: shared by users %(users)s.")

@@ -4,6 +4,7 @@ import copy
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower, Trim
 from django.utils.translation import gettext_lazy as _
 
 from payments.exceptions import ImmutableRecordError
@@ -136,6 +137,10 @@ class Invoice(models.Model):
         ordering = ["-issued_at", "-sequence"]
         verbose_name = _("invoice")
         verbose_name_plural = _("invoices")
+        indexes = [
+            # Matches the normalised email the account-link backfill joins on.
+            models.Index(Lower(Trim("email")), name="payments_invoice_email_norm"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(total_amount=models.F("net_amount") + models.F("tax_amount")),

@@ -199,6 +199,7 @@ def language(
     customer = stripe_invoice.get("customer")
     candidates = [
         getattr(guest_subscription, "language", ""),
+        getattr(subscription, "language", ""),
         getattr(getattr(subscription, "user", None), "language", ""),
         *(customer.get("preferred_locales") or [] if isinstance(customer, dict) else []),
         settings.LANGUAGE_CODE,

@@ -51,6 +51,12 @@ class SubscriptionStateFields(models.Model):
     current_period_end = models.DateTimeField(_("current period ends"), null=True, blank=True)
     cancel_at_period_end = models.BooleanField(_("cancels at period end"), default=False)
     livemode = models.BooleanField(_("live mode"), default=False)
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        blank=True,
+        help_text=_("The language the buyer checked out in; emails and invoices use it."),
+    )
     stripe_state_at = models.DateTimeField(_("state as of"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

@@ -13,12 +13,14 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from payments.conf import payments_settings
@@ -31,6 +33,47 @@ from payments.models import (
     SubscriptionTier,
 )
 from payments.services.stripe_api import stripe_client
+
+#: Languages Stripe's hosted checkout page speaks (its ``locale`` parameter); any
+#: other language gets ``auto`` (the browser's).
+STRIPE_CHECKOUT_LOCALES = frozenset(
+    [
+        "bg",
+        "cs",
+        "da",
+        "de",
+        "el",
+        "en",
+        "es",
+        "et",
+        "fi",
+        "fil",
+        "fr",
+        "hr",
+        "hu",
+        "id",
+        "it",
+        "ja",
+        "ko",
+        "lt",
+        "lv",
+        "ms",
+        "mt",
+        "nb",
+        "nl",
+        "pl",
+        "pt",
+        "ro",
+        "ru",
+        "sk",
+        "sl",
+        "sv",
+        "th",
+        "tr",
+        "vi",
+        "zh",
+    ]
+)
 
 logger = logging.getLogger(__name__)
 
@@ -183,7 +226,10 @@ def start_checkout(
 
 
 def _session_params(tier: SubscriptionTier, request: HttpRequest) -> dict[str, Any]:
-    metadata = {"tier": tier.slug, "price_id": tier.stripe_price_id}
+    language = buyer_language()
+    # The webhook reads the language back from the metadata: the access email and
+    # the invoices are written in the language the buyer bought in.
+    metadata = {"tier": tier.slug, "price_id": tier.stripe_price_id, "language": language}
     success_url = absolute_url(reverse("payments:success"), request)
     return {
         "mode": "subscription",
@@ -193,4 +239,10 @@ def _session_params(tier: SubscriptionTier, request: HttpRequest) -> dict[str, A
         "cancel_url": absolute_url(reverse("payments:cancel"), request),
         "metadata": metadata,
         "subscription_data": {"metadata": metadata},
+        "locale": language if language in STRIPE_CHECKOUT_LOCALES else "auto",
     }
+
+
+def buyer_language() -> str:
+    """The active language's base code (``de`` for ``de-at``), as Stripe names locales."""
+    return (translation.get_language() or settings.LANGUAGE_CODE).split("-")[0].lower()

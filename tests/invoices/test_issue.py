@@ -211,3 +211,14 @@ class TestImmutable:
         invoice.save()
 
         assert Invoice.objects.get(pk=invoice.pk).email_error == "temporary"
+
+
+@pytest.mark.parametrize("factory", [SubscriptionFactory, GuestSubscriptionFactory])
+def test_the_language_of_the_checkout_picks_the_invoice_language(issue, factory):
+    record = factory(language="de")
+    owner = "subscription" if factory is SubscriptionFactory else "guest_subscription"
+
+    invoice = issue(stripe_invoice(), **{owner: record})
+
+    assert invoice.language == "de"
+    assert "Rechnung" in mail.outbox[0].subject

@@ -68,6 +68,7 @@ def test_guest_buys_a_tier_from_the_pricing_page(
     assert session["metadata"] == {
         "tier": "reader",
         "price_id": stripe_tiers["reader"].stripe_price_id_test,
+        "language": "en",
     }
 
 

@@ -40,7 +40,7 @@ def test_guest_checkout_creates_a_subscription_session_for_the_tiers_price(
     assert body["sessionId"].startswith("cs_test_")
     assert body["url"] == f"{fake_stripe.url}/checkout/{body['sessionId']}"
     (sent,) = sent_sessions(fake_stripe)
-    metadata = {"tier": "reader", "price_id": reader.stripe_price_id_test}
+    metadata = {"tier": "reader", "price_id": reader.stripe_price_id_test, "language": "en"}
     assert sent == {
         "mode": "subscription",
         "line_items": [{"price": reader.stripe_price_id_test, "quantity": "1"}],
@@ -49,6 +49,7 @@ def test_guest_checkout_creates_a_subscription_session_for_the_tiers_price(
         "customer_email": "buyer@example.com",
         "metadata": metadata,
         "subscription_data": {"metadata": metadata},
+        "locale": "en",
     }
     assert not fake_stripe.requests_to("POST", "/v1/customers"), "Stripe makes the guest's"
 
@@ -378,3 +379,18 @@ def test_a_test_mode_customer_is_replaced_once_the_site_goes_live(
     assert customer.livemode is True
     assert customer.stripe_customer_id != "cus_from_testing"
     assert sent_sessions(fake_stripe)[0]["customer"] == customer.stripe_customer_id
+
+
+@pytest.mark.urls("tests.views.i18n_urls")
+def test_the_buyers_language_travels_to_stripe_and_back_in_the_metadata(
+    client, fake_stripe, stripe_tiers
+):
+    response = client.post(
+        "/de/payments/tier/checkout/", {"tier": "data", "email": "b@example.com"}
+    )
+
+    assert response.status_code == 200
+    (sent,) = sent_sessions(fake_stripe)
+    assert sent["locale"] == "de"
+    assert sent["metadata"]["language"] == "de"
+    assert sent["subscription_data"]["metadata"]["language"] == "de"

@@ -5,6 +5,10 @@ so ``invoice.paid`` and ``checkout.session.completed`` can both ask for the same
 invoice, in either order or at once, and exactly one Invoice results. Whichever
 comes first without knowing the subscription leaves the invoice unlinked; the
 other links it.
+
+``checkout.session.completed`` does not wait for Stripe's API inside the webhook:
+when its ``invoice.paid`` has not arrived yet, ``issue_paid_invoice`` reads the
+invoice after the commit, as a task, and issues it the same way.
 """
 
 from __future__ import annotations
@@ -12,11 +16,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.db import transaction
+
 from payments.invoicing import issue_invoice
 from payments.models import GuestSubscription, Invoice, Subscription
 from payments.services.subscriptions import apply_stripe_subscription, find_subscription_record
+from payments.tasks import task
 from payments.webhooks.registry import Outcome, StripeEvent, handles
-from payments.webhooks.stripe_objects import object_id, retrieve_subscription
+from payments.webhooks.stripe_objects import object_id, retrieve_invoice, retrieve_subscription
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +48,33 @@ def issue_linked_invoice(
         invoice.user = record.user
         invoice.save(update_fields=["subscription", "guest_subscription", "user"])
     return invoice
+
+
+@task()
+def issue_paid_invoice(stripe_invoice_id: str, stripe_subscription_id: str) -> None:
+    """Read a checkout's invoice from Stripe and issue it for its subscription.
+
+    Enqueued after the checkout committed, so the subscription record exists. It
+    never raises: ``invoice.paid`` issues the invoice anyway (Stripe retries that
+    event until it succeeds), so a failure here only delays the invoice.
+    """
+    try:
+        stripe_invoice = retrieve_invoice(stripe_invoice_id)
+        if stripe_invoice.get("status") != "paid":
+            logger.info("Stripe invoice %s is unpaid; invoice.paid issues it", stripe_invoice_id)
+            return
+        with transaction.atomic():
+            record = find_subscription_record(stripe_subscription_id)
+            invoice = issue_linked_invoice(stripe_invoice, record)
+    except Exception:
+        logger.exception(
+            "Could not issue Stripe invoice %s of subscription %s after its checkout; "
+            "invoice.paid will",
+            stripe_invoice_id,
+            stripe_subscription_id,
+        )
+        return
+    logger.info("Invoice %s for Stripe invoice %s", invoice.number, stripe_invoice_id)
 
 
 @handles("invoice.paid")

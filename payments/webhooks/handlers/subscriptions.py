@@ -3,8 +3,10 @@
 Stripe does not promise order. An older event never overwrites newer state
 (``apply_stripe_subscription`` compares the events' ``created``). An event for a
 subscription not known here (its checkout has not arrived, or it was sold
-elsewhere) is recorded without effect: the checkout handler reads the
-subscription's current state from Stripe, which already holds that change.
+elsewhere) is recorded, payload and all, without effect: when the checkout
+arrives, its handler applies the newest such event from the stored payload.
+A checkout that came first leaves a provisional state that any of these events
+replaces.
 """
 
 from __future__ import annotations

@@ -20,6 +20,9 @@ transaction (and its row locks) open meanwhile. Instead:
   ``created``. Without one, the state is provisional, from the session's payment
   status, with no ``stripe_state_at``: every subscription event arriving later
   applies over it, and among themselves they are ordered by ``created`` as always.
+  A paid session's ``active`` survives an event still saying ``incomplete``, the
+  status Stripe creates a checkout's subscription with and never returns to
+  (``apply_stripe_subscription``), whichever of the two arrives first.
 - the invoice: an ``invoice.paid`` recorded earlier already issued it (unlinked);
   it is linked here from its stored payload. Otherwise, once this transaction
   commits, a task reads the invoice from Stripe and issues it
@@ -101,7 +104,11 @@ def apply_known_state(
     settled = session.get("payment_status") in SETTLED_PAYMENT_STATUSES
     record.status = "active" if settled else "incomplete"
     record.stripe_state_at = None
-    about_it = [e for e in told if e.object_id == record.stripe_subscription_id]
+    about_it = [
+        e
+        for e in told
+        if e.type in SUBSCRIPTION_EVENTS and e.object_id == record.stripe_subscription_id
+    ]
     latest = newest(about_it, SUBSCRIPTION_EVENTS)
     if latest is not None:
         apply_stripe_subscription(record, latest.object, as_of=latest.created)

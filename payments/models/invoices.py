@@ -4,6 +4,7 @@ import copy
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower, Trim
 from django.utils.translation import gettext_lazy as _
 
 from payments.exceptions import ImmutableRecordError
@@ -18,6 +19,7 @@ ISSUED_FIELDS = (
     "net_amount",
     "tax_amount",
     "total_amount",
+    "discount_amount",
     "issued_at",
     "buyer",
     "seller",
@@ -100,6 +102,8 @@ class Invoice(models.Model):
     net_amount = models.BigIntegerField(_("net amount"))
     tax_amount = models.BigIntegerField(_("tax amount"))
     total_amount = models.BigIntegerField(_("total amount"))
+    #: Stripe's discounts (coupons), already deducted from the net amount.
+    discount_amount = models.BigIntegerField(_("discount"), default=0)
     issued_at = models.DateTimeField(_("issued"))
     #: Snapshots taken at issue time, so the PDF can be rendered again identically.
     buyer = models.JSONField(_("buyer"), default=dict, blank=True)
@@ -133,6 +137,10 @@ class Invoice(models.Model):
         ordering = ["-issued_at", "-sequence"]
         verbose_name = _("invoice")
         verbose_name_plural = _("invoices")
+        indexes = [
+            # Matches the normalised email the account-link backfill joins on.
+            models.Index(Lower(Trim("email")), name="payments_invoice_email_norm"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(total_amount=models.F("net_amount") + models.F("tax_amount")),
@@ -160,11 +168,23 @@ class Invoice(models.Model):
         raise ImmutableRecordError("Invoices are never deleted; issue a correction instead.")
 
     @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
+    def from_db(cls, db, field_names, values, *args, **kwargs):
+        instance = super().from_db(db, field_names, values, *args, **kwargs)
         instance._issued_values = {
             name: value
             for name, value in zip(field_names, values, strict=True)
             if name in ISSUED_FIELDS
         }
         return instance
+
+    @property
+    def is_small_business(self) -> bool:
+        """Issued under §19 UStG: no VAT charged, a note instead of a tax line."""
+        return bool(self.seller.get("small_business"))
+
+    @property
+    def is_reverse_charge(self) -> bool:
+        """An EU business buyer (VAT ID given) charged no tax: the buyer owes it."""
+        return (
+            not self.is_small_business and self.tax_amount == 0 and bool(self.buyer.get("vat_ids"))
+        )

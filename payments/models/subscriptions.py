@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower, Trim
 from django.utils.translation import gettext_lazy as _
 
 #: Stripe subscription statuses that grant access to a tier's features.
@@ -112,6 +113,10 @@ class GuestSubscription(SubscriptionStateFields):
         ordering = ["-created_at"]
         verbose_name = _("guest subscription")
         verbose_name_plural = _("guest subscriptions")
+        indexes = [
+            # Matches the normalised email the account-link backfill joins on.
+            models.Index(Lower(Trim("email")), name="payments_guest_email_norm"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.email} ({self.status})"

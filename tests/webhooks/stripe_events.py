@@ -4,16 +4,15 @@ exactly as Stripe signs them (``Stripe-Signature: t=...,v1=HMAC-SHA256``)."""
 from __future__ import annotations
 
 import copy
-import functools
 import itertools
 import json
 import time
-from pathlib import Path
 from typing import Any
 
 import stripe
 
-FIXTURES = Path("/work/shared/reference/stripe-openapi-fixtures3.json")
+from tests.fixtures import stripe_resources
+
 SECRET = "whsec_test_secret"  # tests/settings.py
 WEBHOOK_URL = "/payments/checkout/webhook/"
 
@@ -24,13 +23,8 @@ def unique(prefix: str) -> str:
     return f"{prefix}_{next(_ids):06d}{int(time.time() * 1000) % 10**8:08d}"
 
 
-@functools.cache
-def _resources() -> dict[str, Any]:
-    return json.loads(FIXTURES.read_text())["resources"]
-
-
 def resource(name: str, **overrides: Any) -> dict[str, Any]:
-    obj = copy.deepcopy(_resources()[name])
+    obj = copy.deepcopy(stripe_resources()[name])
     obj.update(overrides)
     return obj
 

@@ -1,0 +1,168 @@
+"""Invoices in the admin: read-only records with their delivery state.
+
+Issued fields never change and invoices are never deleted, so the admin offers no
+add, change or delete; it shows what was delivered and repairs what was not
+(resend the email, retry the Lexoffice sync, download the PDF).
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.http import FileResponse, Http404, HttpRequest
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from payments.invoicing.delivery import PDF, Outcome, resend_email, retry_lexoffice, run_step
+from payments.invoicing.formatting import money
+from payments.invoicing.pdf import pdf_filename
+from payments.models import Invoice
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(admin.ModelAdmin):
+    list_display = (
+        "number",
+        "email",
+        "total",
+        "issued_at",
+        "pdf_state",
+        "email_state",
+        "lexoffice_state",
+    )
+    list_filter = ("livemode", "lexoffice_skipped", ("emailed_at", admin.EmptyFieldListFilter))
+    search_fields = ("number", "email", "stripe_invoice_id", "lexoffice_voucher_id")
+    date_hierarchy = "issued_at"
+    actions = ("resend_email_action", "retry_sync_action")
+    readonly_fields = ("download_link",)
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "number",
+                    "stripe_invoice_id",
+                    "issued_at",
+                    "email",
+                    "language",
+                    "user",
+                    "subscription",
+                    "guest_subscription",
+                )
+            },
+        ),
+        (
+            _("Amounts"),
+            {"fields": ("currency", "net_amount", "tax_amount", "total_amount", "tax_breakdown")},
+        ),
+        (_("Issued data"), {"fields": ("buyer", "seller", "lines", "period_start", "period_end")}),
+        (
+            _("Delivery"),
+            {
+                "fields": (
+                    "download_link",
+                    "pdf_attempts",
+                    "pdf_error",
+                    "emailed_at",
+                    "email_attempts",
+                    "email_error",
+                    "lexoffice_voucher_id",
+                    "lexoffice_synced_at",
+                    "lexoffice_skipped",
+                    "lexoffice_attempts",
+                    "lexoffice_error",
+                )
+            },
+        ),
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Invoice | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Invoice | None = None) -> bool:
+        return False
+
+    def get_urls(self):
+        download = self.admin_site.admin_view(self.download_pdf_view)
+        return [
+            path("<int:pk>/pdf/", download, name="payments_invoice_pdf"),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description=_("total"), ordering="total_amount")
+    def total(self, invoice: Invoice) -> str:
+        return money(invoice.total_amount, invoice.currency, invoice.language)
+
+    @admin.display(description=_("PDF"))
+    def pdf_state(self, invoice: Invoice) -> str:
+        return _state(bool(invoice.pdf), invoice.pdf_attempts, invoice.pdf_error)
+
+    @admin.display(description=_("email"))
+    def email_state(self, invoice: Invoice) -> str:
+        return _state(invoice.emailed_at is not None, invoice.email_attempts, invoice.email_error)
+
+    @admin.display(description=_("Lexoffice"))
+    def lexoffice_state(self, invoice: Invoice) -> str:
+        if invoice.lexoffice_skipped:
+            return str(_("skipped"))
+        done = invoice.lexoffice_synced_at is not None
+        return _state(done, invoice.lexoffice_attempts, invoice.lexoffice_error)
+
+    @admin.display(description=_("PDF"))
+    def download_link(self, invoice: Invoice) -> str:
+        url = reverse("admin:payments_invoice_pdf", args=[invoice.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Download PDF"))
+
+    def download_pdf_view(self, request: HttpRequest, pk: int) -> FileResponse:
+        if not self.has_view_permission(request):
+            raise Http404
+        invoice = get_object_or_404(Invoice, pk=pk)
+        if not invoice.pdf:
+            run_step(invoice.pk, PDF)
+            invoice.refresh_from_db()
+        if not invoice.pdf:
+            raise Http404(invoice.pdf_error or "The PDF could not be made.")
+        return FileResponse(
+            invoice.pdf.open("rb"),
+            as_attachment=True,
+            filename=pdf_filename(invoice),
+            content_type="application/pdf",
+        )
+
+    @admin.action(description=_("Send the invoice email again"))
+    def resend_email_action(self, request: HttpRequest, queryset) -> None:
+        self._report(request, [resend_email(pk) for pk in queryset.values_list("pk", flat=True)])
+
+    @admin.action(description=_("Retry the Lexoffice sync"))
+    def retry_sync_action(self, request: HttpRequest, queryset) -> None:
+        self._report(request, [retry_lexoffice(pk) for pk in queryset.values_list("pk", flat=True)])
+
+    def _report(self, request: HttpRequest, outcomes: list[Outcome]) -> None:
+        done = outcomes.count(Outcome.DONE)
+        failed = len(outcomes) - done
+        if done:
+            message = ngettext("%d invoice done.", "%d invoices done.", done) % done
+            self.message_user(request, message, messages.SUCCESS)
+        if failed:
+            message = (
+                ngettext(
+                    "%d invoice failed or was busy; see its last error.",
+                    "%d invoices failed or were busy; see their last errors.",
+                    failed,
+                )
+                % failed
+            )
+            self.message_user(request, message, messages.WARNING)
+
+
+def _state(done: bool, attempts: int, error: str) -> str:
+    if done:
+        return "✓"
+    if error:
+        return _("failed (%(attempts)d): %(error)s") % {"attempts": attempts, "error": error[:80]}
+    return str(_("pending"))

@@ -1,0 +1,123 @@
+"""The invoice PDF: a Django template rendered by WeasyPrint as PDF/A-3b.
+
+The template (``payments/invoice/invoice.html``) can be overridden by the site like
+any other; its ``extra_head`` block takes extra ``<style>`` rules. Rendering never
+touches the network: the URL fetcher serves only files from this package's static
+directory, and fonts come from the system through fontconfig. PDF/A-3b keeps the
+file fit for archiving and able to carry an e-invoice (ZUGFeRD/XRechnung XML) as an
+attachment later.
+
+Speed: a fresh ``FontConfiguration`` (fontconfig and Pango set-up) and parsing the
+stylesheet cost about as much as laying out the page, so each thread keeps one of
+each (Pango's font map is not thread-safe, hence per thread, not per process).
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+from pathlib import Path
+from typing import Any
+
+from django.template.loader import render_to_string
+from django.utils import translation
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcher
+
+from payments.invoicing.formatting import money, rate
+from payments.invoicing.snapshot import timestamp
+from payments.models import Invoice
+
+TEMPLATE = "payments/invoice/invoice.html"
+STATIC_ROOT = Path(__file__).resolve().parent.parent / "static" / "payments"
+STYLESHEET = STATIC_ROOT / "invoice.css"
+PDF_VARIANT = "pdf/a-3b"
+_per_thread = threading.local()
+
+
+class PackageStaticFetcher(URLFetcher):
+    """Serves this package's static files and refuses every other URL."""
+
+    def fetch(self, url: str, headers: dict[str, str] | None = None) -> Any:
+        if not url.startswith("file:"):
+            raise ValueError(f"Invoice rendering fetches nothing from the network: {url}")
+        path = Path(url.removeprefix("file://").split("?")[0]).resolve()
+        if not path.is_relative_to(STATIC_ROOT) or not path.is_file():
+            raise ValueError(f"Not one of the package's static files: {url}")
+        return super().fetch(url, headers)
+
+
+def render_invoice_html(invoice: Invoice) -> str:
+    with translation.override(invoice.language):
+        return render_to_string(TEMPLATE, invoice_context(invoice))
+
+
+def render_invoice_pdf(invoice: Invoice) -> bytes:
+    font_config, stylesheet = _rendering_resources()
+    html = HTML(
+        string=render_invoice_html(invoice),
+        base_url=STATIC_ROOT.as_uri() + "/",
+        url_fetcher=PackageStaticFetcher(),
+    )
+    return html.write_pdf(
+        stylesheets=[stylesheet], font_config=font_config, pdf_variant=PDF_VARIANT
+    )
+
+
+def _rendering_resources() -> tuple[FontConfiguration, CSS]:
+    if not hasattr(_per_thread, "stylesheet"):
+        _per_thread.font_config = FontConfiguration()
+        _per_thread.stylesheet = CSS(
+            filename=str(STYLESHEET),
+            url_fetcher=PackageStaticFetcher(),
+            font_config=_per_thread.font_config,
+        )
+    return _per_thread.font_config, _per_thread.stylesheet
+
+
+@atexit.register
+def _release_rendering_resources() -> None:
+    """Free the cached Pango objects while the interpreter still runs: freed during
+    its finalization they crash the process (GObject unref after GLib's teardown)."""
+    _per_thread.__dict__.clear()
+
+
+def pdf_filename(invoice: Invoice) -> str:
+    return f"{invoice.number}.pdf"
+
+
+def invoice_context(invoice: Invoice) -> dict[str, Any]:
+    currency = invoice.currency
+    return {
+        "invoice": invoice,
+        "seller": invoice.seller,
+        "buyer": invoice.buyer,
+        "lines": [
+            {
+                **line,
+                "amount_display": money(line["amount"], currency, invoice.language),
+                "period_start": timestamp(line["period_start"]),
+                "period_end": timestamp(line["period_end"]),
+            }
+            for line in invoice.lines
+        ],
+        "taxes": [
+            {
+                **entry,
+                "rate_display": rate(entry["rate"], invoice.language),
+                "net_display": money(entry["net"], currency, invoice.language),
+                "tax_display": money(entry["tax"], currency, invoice.language),
+            }
+            for entry in invoice.tax_breakdown
+        ],
+        "subtotal_display": money(
+            invoice.net_amount + invoice.discount_amount, currency, invoice.language
+        ),
+        "discount_display": money(-invoice.discount_amount, currency, invoice.language),
+        "net_display": money(invoice.net_amount, currency, invoice.language),
+        "tax_display": money(invoice.tax_amount, currency, invoice.language),
+        "total_display": money(invoice.total_amount, currency, invoice.language),
+        "small_business": invoice.is_small_business,
+        "reverse_charge": invoice.is_reverse_charge,
+    }

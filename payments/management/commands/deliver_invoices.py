@@ -1,0 +1,38 @@
+"""Retry every invoice whose PDF, email or Lexoffice sync is still missing.
+
+Safe from cron on several machines at once: each step locks the invoice row and
+skips rows another process holds (PostgreSQL ``SKIP LOCKED``), and looks again
+under the lock whether the step is still due.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from django.core.management.base import BaseCommand
+
+from payments.invoicing.delivery import Outcome, deliver, undelivered
+
+
+class Command(BaseCommand):
+    help = "Retry the PDF, email and Lexoffice steps still missing on issued invoices."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--limit",
+            type=int,
+            default=None,
+            help="Handle at most this many invoices (oldest first).",
+        )
+
+    def handle(self, *args, limit: int | None = None, **options):
+        pks = list(undelivered().values_list("pk", flat=True)[:limit])
+        outcomes: Counter[Outcome] = Counter()
+        for pk in pks:
+            outcomes.update(deliver(pk).values())
+        self.stdout.write(
+            f"{len(pks)} invoices: {outcomes[Outcome.DONE]} steps done, "
+            f"{outcomes[Outcome.FAILED]} failed, {outcomes[Outcome.BUSY]} busy elsewhere."
+        )
+        if outcomes[Outcome.FAILED]:
+            self.stderr.write("Failures are recorded on the invoices (see the admin).")

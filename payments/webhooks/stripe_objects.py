@@ -36,12 +36,19 @@ class RecordedEvent:
     object: dict[str, Any]
 
 
-def recorded_events(object_ids: Iterable[str], event_types: Iterable[str]) -> list[RecordedEvent]:
-    """Recorded events of ``event_types`` about any of ``object_ids``: one query on the
-    indexed ``stripe_object_id``. An object has a handful of events at most when a
-    handler asks (before its own record exists), so all of them are read."""
+def recorded_events(
+    object_ids: Iterable[str], event_types: Iterable[str], *, livemode: bool
+) -> list[RecordedEvent]:
+    """Recorded events of ``event_types`` and mode about any of ``object_ids``.
+
+    One query on the indexed ``stripe_object_id``. An object has a handful of
+    events at most when a handler asks (before its own record exists), so all of
+    them are read.
+    """
     rows = StripeCheckoutEvent.objects.filter(
-        stripe_object_id__in=list(object_ids), event_type__in=list(event_types)
+        stripe_object_id__in=list(object_ids),
+        event_type__in=list(event_types),
+        livemode=livemode,
     ).values_list("pk", "event_type", "stripe_created_at", "stripe_object_id", "payload")
     return [
         RecordedEvent(pk, event_type, created, object_id, payload["data"]["object"])

@@ -165,6 +165,22 @@ def test_the_newest_recorded_event_applies_not_the_last_to_arrive(webhook, strip
     assert guest.stripe_state_at == datetime.fromtimestamp(newer["created"], tz=UTC)
 
 
+def test_a_recorded_event_of_the_other_mode_is_not_applied(webhook, stripe_sale):
+    checkout, subscription_id = checkout_of(stripe_sale)
+    other_mode = subscription_event(
+        "customer.subscription.updated",
+        subscription_id,
+        stripe_sale.price["id"],
+        cancel_at_period_end=True,
+    )
+    other_mode["livemode"] = True
+    webhook(other_mode)
+
+    webhook(checkout)
+
+    assert GuestSubscription.objects.get().cancel_at_period_end is False
+
+
 def test_state_from_a_recorded_event_ignores_an_even_older_one_arriving_later(webhook, stripe_sale):
     checkout, subscription_id = checkout_of(stripe_sale)
     price_id = stripe_sale.price["id"]

@@ -24,11 +24,11 @@ transaction (and its row locks) open meanwhile. Instead:
   status Stripe creates a checkout's subscription with and never returns to
   (``apply_stripe_subscription``), whichever of the two arrives first.
 - the invoice: an ``invoice.paid`` recorded earlier already issued it (unlinked);
-  it is linked here from its stored payload. Otherwise, once this transaction
-  commits, a task reads the invoice from Stripe and issues it
-  (``issue_paid_invoice``), unless ``invoice.paid`` beat it to it: the Stripe
-  invoice's unique ID keeps it to one Invoice either way, and a failing task only
-  leaves the invoice to ``invoice.paid``.
+  it is linked here in one statement. Otherwise, once this transaction commits, a task reads the
+  invoice from Stripe and issues it (``issue_paid_invoice``), unless
+  ``invoice.paid`` beat it to it: the Stripe invoice's unique ID keeps it to one
+  Invoice either way, and a failing task only leaves the invoice to
+  ``invoice.paid``.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from django.db import transaction
 from payments.models import Customer, GuestSubscription, Subscription, SubscriptionTier
 from payments.services import guests
 from payments.services.subscriptions import apply_stripe_subscription, tier_for_price
-from payments.webhooks.handlers.invoices import issue_linked_invoice, issue_paid_invoice
+from payments.webhooks.handlers.invoices import issue_paid_invoice, link_invoice
 from payments.webhooks.registry import StripeEvent, handles
 from payments.webhooks.stripe_objects import (
     RecordedEvent,
@@ -76,7 +76,9 @@ def checkout_completed(event: StripeEvent) -> None:
         return
     tier = tier_from_metadata(session.get("metadata") or {})
     invoice_id = object_id(session.get("invoice"))
-    told = recorded_events(filter(None, [subscription_id, invoice_id]), TOLD_EVENTS)
+    told = recorded_events(
+        filter(None, [subscription_id, invoice_id]), TOLD_EVENTS, livemode=event.livemode
+    )
     record, guest_token = new_record(session, subscription_id, tier, event)
     if tier is None:
         # Not sold by our views: the subscription's price names the tier. As of the
@@ -91,8 +93,8 @@ def checkout_completed(event: StripeEvent) -> None:
     if guest_token is not None:
         welcome_guest(record, guest_token, session, event)
     if invoice_id:
-        paid = [e for e in told if e.type == "invoice.paid" and e.object_id == invoice_id]
-        issue_session_invoice(invoice_id, record, paid[0].object if paid else None)
+        paid_first = any(e.type == "invoice.paid" and e.object_id == invoice_id for e in told)
+        issue_session_invoice(invoice_id, record, paid_first)
 
 
 def apply_known_state(
@@ -117,11 +119,13 @@ def apply_known_state(
 def issue_session_invoice(
     invoice_id: str,
     record: Subscription | GuestSubscription,
-    recorded_invoice: dict[str, Any] | None,
+    paid_first: bool,
 ) -> None:
     """Link the invoice a recorded ``invoice.paid`` issued, or issue it after the commit."""
-    if recorded_invoice is not None:
-        issue_linked_invoice(recorded_invoice, record)
+    if paid_first:
+        # That invoice.paid found no record and issued the invoice unlinked, in
+        # the same commit as its recorded row.
+        link_invoice(invoice_id, record)
         return
     enqueue = partial(issue_paid_invoice.enqueue, invoice_id, record.stripe_subscription_id)
     # robust: a task queue that is down must not fail a committed event.

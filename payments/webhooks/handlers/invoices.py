@@ -40,16 +40,37 @@ def issue_linked_invoice(
     stripe_invoice: dict[str, Any], record: Subscription | GuestSubscription | None
 ) -> Invoice:
     """Issue (or find) the Invoice and make sure it points at ``record``."""
-    subscription = record if isinstance(record, Subscription) else None
-    guest = record if isinstance(record, GuestSubscription) else None
+    subscription, guest = _owners(record)
     invoice = issue_invoice(stripe_invoice, subscription=subscription, guest_subscription=guest)
     unlinked = invoice.subscription_id is None and invoice.guest_subscription_id is None
-    if record is not None and unlinked:
-        invoice.subscription = subscription
-        invoice.guest_subscription = guest
+    if record is not None and unlinked and link_invoice(invoice.stripe_invoice_id, record):
+        invoice.subscription, invoice.guest_subscription = subscription, guest
         invoice.user = record.user
-        invoice.save(update_fields=["subscription", "guest_subscription", "user"])
     return invoice
+
+
+def link_invoice(stripe_invoice_id: str, record: Subscription | GuestSubscription) -> bool:
+    """Point an issued, unlinked Invoice at ``record``, in one statement.
+
+    False if there is no such invoice (none issued, or linked already). The
+    condition is part of the UPDATE, so two linkers at once cannot both win.
+    """
+    subscription, guest = _owners(record)
+    linked = Invoice.objects.filter(
+        stripe_invoice_id=stripe_invoice_id,
+        subscription__isnull=True,
+        guest_subscription__isnull=True,
+    ).update(subscription=subscription, guest_subscription=guest, user=record.user)
+    return linked > 0
+
+
+def _owners(
+    record: Subscription | GuestSubscription | None,
+) -> tuple[Subscription | None, GuestSubscription | None]:
+    return (
+        record if isinstance(record, Subscription) else None,
+        record if isinstance(record, GuestSubscription) else None,
+    )
 
 
 @task()

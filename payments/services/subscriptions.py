@@ -11,8 +11,11 @@ event still saying ``incomplete`` cannot take away access a paid checkout gave
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from typing import Any
+
+from django.db import connection
 
 from payments.models import GuestSubscription, Subscription, SubscriptionTier
 
@@ -93,3 +96,21 @@ def find_subscription_record(
         if record is not None:
             return record
     return None
+
+
+def lock_subscription_id(stripe_subscription_id: str) -> None:
+    """Serialise, until commit, the transactions that create or look for its record.
+
+    The checkout handler creates the record from subscription events recorded
+    earlier; a subscription event that finds no record is recorded for it. Run
+    at once, each could miss the other's uncommitted work. With this lock taken
+    before those reads, the later transaction waits and then sees the earlier
+    one's commit. PostgreSQL: a transaction-level advisory lock. SQLite already
+    runs one writing transaction at a time (the event row is written first).
+    """
+    if connection.vendor != "postgresql":
+        return
+    digest = hashlib.sha256(f"payments.subscription:{stripe_subscription_id}".encode()).digest()
+    key = int.from_bytes(digest[:8], "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])

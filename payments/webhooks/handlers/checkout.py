@@ -23,6 +23,10 @@ transaction (and its row locks) open meanwhile. Instead:
   A paid session's ``active`` survives an event still saying ``incomplete``, the
   status Stripe creates a checkout's subscription with and never returns to
   (``apply_stripe_subscription``), whichever of the two arrives first.
+- a subscription event handled at the same moment as the checkout could miss it
+  and be missed by it (neither sees the other's uncommitted work). Both take a
+  lock on the subscription ID first (``lock_subscription_id``), so the later of
+  the two sees the earlier one's commit.
 - the invoice: an ``invoice.paid`` recorded earlier already issued it (unlinked);
   it is linked here in one statement. Otherwise, once this transaction commits, a task reads the
   invoice from Stripe and issues it (``issue_paid_invoice``), unless
@@ -42,7 +46,11 @@ from django.db import transaction
 
 from payments.models import Customer, GuestSubscription, Subscription, SubscriptionTier
 from payments.services import guests
-from payments.services.subscriptions import apply_stripe_subscription, tier_for_price
+from payments.services.subscriptions import (
+    apply_stripe_subscription,
+    lock_subscription_id,
+    tier_for_price,
+)
 from payments.webhooks.handlers.invoices import issue_paid_invoice, link_invoice
 from payments.webhooks.registry import StripeEvent, handles
 from payments.webhooks.stripe_objects import (
@@ -76,6 +84,7 @@ def checkout_completed(event: StripeEvent) -> None:
         return
     tier = tier_from_metadata(session.get("metadata") or {})
     invoice_id = object_id(session.get("invoice"))
+    lock_subscription_id(subscription_id)  # see subscription_changed
     told = recorded_events(
         filter(None, [subscription_id, invoice_id]), TOLD_EVENTS, livemode=event.livemode
     )

@@ -13,7 +13,11 @@ from __future__ import annotations
 
 import logging
 
-from payments.services.subscriptions import apply_stripe_subscription, find_subscription_record
+from payments.services.subscriptions import (
+    apply_stripe_subscription,
+    find_subscription_record,
+    lock_subscription_id,
+)
 from payments.webhooks.registry import Outcome, StripeEvent, handles
 
 logger = logging.getLogger(__name__)
@@ -26,6 +30,11 @@ logger = logging.getLogger(__name__)
 )
 def subscription_changed(event: StripeEvent) -> Outcome | None:
     record = find_subscription_record(event.object["id"])
+    if record is None:
+        # A checkout being handled right now may be about to create it: wait for
+        # it, then look again, so that either it sees this event or this the record.
+        lock_subscription_id(event.object["id"])
+        record = find_subscription_record(event.object["id"])
     if record is None:
         return Outcome.IGNORED_UNKNOWN
     if apply_stripe_subscription(record, event.object, as_of=event.created):

@@ -206,3 +206,11 @@ class TestLexoffice:
         [voucher] = fake_lexoffice.vouchers_numbered(invoice.number)
         assert invoice.lexoffice_voucher_id == voucher["id"]
         assert len(fake_lexoffice.files) == 1
+
+
+@pytest.mark.parametrize("limit", ["0", "-1"])
+def test_deliver_invoices_refuses_a_limit_below_one(limit):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="--limit must be a positive whole number"):
+        call_command("deliver_invoices", "--limit", limit, stdout=StringIO())

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from payments.invoicing.delivery import Outcome, deliver, undelivered
 
@@ -26,6 +26,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, limit: int | None = None, **options):
+        if limit is not None and limit < 1:
+            raise CommandError(f"--limit must be a positive whole number, not {limit}.")
         pks = list(undelivered().values_list("pk", flat=True)[:limit])
         outcomes: Counter[Outcome] = Counter()
         for pk in pks:

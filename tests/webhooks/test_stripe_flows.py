@@ -152,6 +152,22 @@ def test_the_sessions_invoice_is_issued_after_the_commit_then_once(
     assert StripeCheckoutEvent.objects.get(event_id=paid["id"]).outcome == "processed"
 
 
+def test_an_invoice_not_yet_paid_at_stripe_is_left_to_invoice_paid(
+    webhook, stripe_sale, fake_stripe
+):
+    checkout, _, paid = stripe_sale()
+    invoice_id = paid["data"]["object"]["id"]
+    with fake_stripe.state.lock:  # e.g. a bank debit still under way
+        fake_stripe.state.get("invoice", invoice_id)["status"] = "open"
+
+    assert webhook(checkout).status_code == 200
+    assert not Invoice.objects.exists()
+
+    webhook(paid)
+
+    assert Invoice.objects.get().guest_subscription == GuestSubscription.objects.get()
+
+
 def test_a_failing_invoice_fetch_leaves_the_webhook_at_200_and_invoice_paid_issues_it(
     webhook, stripe_sale, fake_stripe, caplog
 ):

@@ -28,10 +28,10 @@ transaction (and its row locks) open meanwhile. Instead:
   lock on the subscription ID first (``lock_subscription_id``), so the later of
   the two sees the earlier one's commit.
 - the invoice: an ``invoice.paid`` recorded earlier already issued it (unlinked);
-  it is linked here in one statement. Otherwise, once this transaction commits, a task reads the
-  invoice from Stripe and issues it (``issue_paid_invoice``), unless
-  ``invoice.paid`` beat it to it: the Stripe invoice's unique ID keeps it to one
-  Invoice either way, and a failing task only leaves the invoice to
+  it is linked here in one statement. Otherwise, once this transaction commits,
+  a task reads the invoice from Stripe and issues it (``issue_paid_invoice``),
+  unless ``invoice.paid`` beat it to it: the Stripe invoice's unique ID keeps it
+  to one Invoice either way, and a failing task only leaves the invoice to
   ``invoice.paid``.
 """
 

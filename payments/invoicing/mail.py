@@ -1,14 +1,16 @@
 """The invoice email: Django's email API, so any backend (django-anymail's too) works.
 
-With an anymail backend the message carries a tag and the invoice number as
-metadata, so the provider's delivery log can be searched by invoice.
+The message always carries anymail's ``tags`` and ``metadata`` attributes (the
+invoice number), so with an anymail backend the provider's delivery log can be
+searched by invoice; every other backend ignores attributes it does not know.
+Setting them unconditionally also keeps this code independent of how the site
+names its backend (``EMAIL_BACKEND``, or ``MAILERS`` from Django 6.1 on).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -35,9 +37,8 @@ def build_invoice_email(invoice: Invoice, pdf: bytes) -> EmailMultiAlternatives:
     )
     message.attach_alternative(html, "text/html")
     message.attach(pdf_filename(invoice), pdf, "application/pdf")
-    if _uses_anymail():
-        message.tags = [ANYMAIL_TAG]
-        message.metadata = {"invoice_number": invoice.number}
+    message.tags = [ANYMAIL_TAG]
+    message.metadata = {"invoice_number": invoice.number}
     return message
 
 
@@ -48,7 +49,3 @@ def _email_context(invoice: Invoice) -> dict[str, Any]:
         "seller": invoice.seller,
         "total_display": money(invoice.total_amount, invoice.currency, invoice.language),
     }
-
-
-def _uses_anymail() -> bool:
-    return settings.EMAIL_BACKEND.startswith("anymail.")

@@ -8,6 +8,7 @@ from payments.models import Invoice
 from payments.testing.factories import UserFactory
 from tests.invoices.helpers import pdf_bytes
 from tests.invoices.stripe_data import stripe_invoice
+from tests.mail_backends import use_mail_backend
 
 pytestmark = pytest.mark.django_db
 
@@ -20,8 +21,9 @@ def staff_client(client):
 
 
 def test_the_list_shows_each_steps_state(issue, staff_client, settings):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_PORT = 1  # refused
+    use_mail_backend(
+        settings, "django.core.mail.backends.smtp.EmailBackend", host="127.0.0.1", port=1
+    )  # refused
     issue(stripe_invoice())
 
     page = staff_client.get(reverse("admin:payments_invoice_changelist")).content.decode()

@@ -13,6 +13,7 @@ from payments.invoicing import issue_invoice
 from payments.invoicing.delivery import Outcome, deliver
 from payments.models import Invoice
 from tests.invoices.stripe_data import stripe_invoice
+from tests.mail_backends import use_mail_backend
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -82,12 +83,12 @@ def test_the_same_stripe_invoice_issued_concurrently_gets_one_number(
 
 
 def _issue_undelivered(settings) -> Invoice:
-    settings.EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
+    use_mail_backend(settings, "django.core.mail.backends.dummy.EmailBackend")
     with transaction.atomic():
         invoice = issue_invoice(stripe_invoice())
     # The immediate task made the PDF and "sent" into the void; forget the email.
     Invoice.objects.filter(pk=invoice.pk).update(emailed_at=None)
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    use_mail_backend(settings, "django.core.mail.backends.locmem.EmailBackend")
     mail.outbox = []
     return invoice
 

@@ -12,6 +12,7 @@ from payments.invoicing.delivery import Outcome, deliver, resend_email, undelive
 from payments.lexoffice.client import default_client
 from payments.models import Invoice
 from tests.invoices.stripe_data import stripe_invoice
+from tests.mail_backends import use_mail_backend
 
 pytestmark = pytest.mark.django_db
 
@@ -25,16 +26,19 @@ def closed_port() -> int:
 
 @pytest.fixture
 def broken_smtp(settings):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = closed_port()
-    settings.EMAIL_TIMEOUT = 2
+    use_mail_backend(
+        settings,
+        "django.core.mail.backends.smtp.EmailBackend",
+        host="127.0.0.1",
+        port=closed_port(),
+        timeout=2,
+    )
 
 
 @pytest.fixture
 def working_mail(settings):
     def repair():
-        settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+        use_mail_backend(settings, "django.core.mail.backends.locmem.EmailBackend")
         mail.outbox = []
 
     return repair

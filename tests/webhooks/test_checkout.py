@@ -15,6 +15,7 @@ from payments.models import (
 )
 from payments.services.guest_tokens import find_guest_subscription, hash_token
 from payments.testing.factories import CustomerFactory, SubscriptionTierFactory, UserFactory
+from tests.mail_backends import use_mail_backend
 from tests.webhooks import stripe_events as se
 
 pytestmark = pytest.mark.django_db
@@ -249,7 +250,7 @@ def test_a_new_guest_checkout_costs_at_most_15_queries(webhook, stripe_sale, def
 def test_a_mail_server_that_is_down_does_not_fail_the_committed_event(
     webhook, stripe_sale, settings, caplog
 ):
-    settings.EMAIL_BACKEND = "tests.webhooks.failing_mail.EmailBackend"
+    use_mail_backend(settings, "tests.webhooks.failing_mail.EmailBackend")
 
     response = webhook(completed(stripe_sale))
 

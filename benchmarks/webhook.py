@@ -2,12 +2,29 @@
 
 The floor, measured in the same run, is the least any webhook must do: check the
 signature and insert one row. Measured per event, calling the view directly
-(no middleware), with the fake Stripe on loopback answering the invoice lookup:
+(no middleware), with a task backend that queues tasks without running them (invoice
+delivery, the checkout's invoice fetch), so only the webhook request counts:
 
-- a new guest ``checkout.session.completed`` (subscription, identity event, the
-  Invoice, the access email after commit; invoice delivery deferred to a task
-  backend that does not run it inline). Goal: <= 15 queries, <= 3x the floor.
+- a new guest ``checkout.session.completed`` in both orders Stripe may send it:
+  first (nothing recorded yet: provisional state, the invoice fetch queued for
+  after the commit), and last (its ``customer.subscription.created`` and
+  ``invoice.paid`` recorded before the clock starts: state applied from the stored
+  payload, the Invoice that ``invoice.paid`` issued linked). Each also creates the
+  subscription, the identity event and the access email after commit.
+  Goal for both: <= 15 queries, <= 3x the floor.
 - a duplicate of an event already processed. Goal: <= 2 queries, <= 1.3x the floor.
+
+One Invoice per new event is still checked, for each order: "last" finds its
+invoice linked by the checkout; for "first" the queued fetch does not run here, so
+the sale's ``invoice.paid`` is delivered after the clock stops and must issue and
+link exactly one Invoice (what the fetch would otherwise have raced it to).
+
+No Stripe call happens in either order (the "Stripe API call" line is only for
+scale). The 3x goal for a new event is still not met: what the contract asks it
+to write (the event row, the subscription, the identity event, inside one
+transaction, plus the tier and the recorded-events lookups and the access email)
+is 8-10 ORM statements, and each one alone costs about as much as the floor's
+single insert. The ratio is reported as measured.
 
 Run ``python -m benchmarks webhook``; ``DATABASE_URL`` picks PostgreSQL.
 """
@@ -58,7 +75,10 @@ def _measure(fake, vendor: str) -> None:
 
     mail.outbox = []
     factory = RequestFactory()
-    checkouts = iter(_completed_checkouts(fake, count=REPEAT + WARMUP + 2))
+    runs = REPEAT + WARMUP + 1
+    sales = _completed_checkouts(fake, count=2 * runs + 1)
+    first_sales, last_sales = sales[:runs], sales[runs : 2 * runs]
+    duplicate = sales[-1]["checkout.session.completed"]
 
     def request_for(payload: dict):
         body = json.dumps(payload)
@@ -78,18 +98,22 @@ def _measure(fake, vendor: str) -> None:
         validate_request(request)
         StripeCheckoutEvent.objects.create(event_id=json.loads(request.body)["id"], event_type="x")
 
-    # Requests are built and signed before the clock starts: only the server's work counts.
-    runs = REPEAT + WARMUP + 1
-    duplicate = next(checkouts)
+    # Requests are built and signed, and "last" checkouts' other events delivered,
+    # before the clock starts: only the measured request's work counts.
     # The floor reads the same body as the measured events (parsing it is part of
     # the least any webhook does), under a fresh id each time.
     floor_requests = iter([request_for({**duplicate, "id": unique("evt")}) for _ in range(runs)])
     post(request_for(duplicate))
-    new_requests = iter([request_for(event) for event in checkouts])
+    for sale in last_sales:
+        post(request_for(sale["customer.subscription.created"]))
+        post(request_for(sale["invoice.paid"]))
+    first_requests = iter([request_for(sale["checkout.session.completed"]) for sale in first_sales])
+    last_requests = iter([request_for(sale["checkout.session.completed"]) for sale in last_sales])
     duplicate_requests = iter([request_for(duplicate) for _ in range(runs)])
 
     floor_ms = median_ms(lambda: floor(next(floor_requests)), repeat=REPEAT, warmup=WARMUP)
-    new_ms = median_ms(lambda: post(next(new_requests)), repeat=REPEAT, warmup=WARMUP)
+    first_ms = median_ms(lambda: post(next(first_requests)), repeat=REPEAT, warmup=WARMUP)
+    last_ms = median_ms(lambda: post(next(last_requests)), repeat=REPEAT, warmup=WARMUP)
     duplicate_ms = median_ms(lambda: post(next(duplicate_requests)), repeat=REPEAT, warmup=WARMUP)
     stripe_ms = median_ms(
         lambda: retrieve_invoice(duplicate["data"]["object"]["invoice"]),
@@ -97,39 +121,46 @@ def _measure(fake, vendor: str) -> None:
         warmup=WARMUP,
     )
     floor_queries = count_queries(lambda: floor(next(floor_requests)))
-    new_queries = count_queries(lambda: post(next(new_requests)))
+    first_queries = count_queries(lambda: post(next(first_requests)))
+    last_queries = count_queries(lambda: post(next(last_requests)))
     duplicate_queries = count_queries(lambda: post(next(duplicate_requests)))
 
-    processed = GuestSubscription.objects.count()
-    if Invoice.objects.count() != processed or len(mail.outbox) != processed:
-        raise RuntimeError("a new event did not produce exactly one invoice and one email")
+    for sale in [*first_sales, sales[-1]]:  # the duplicate's checkout came first too
+        post(request_for(sale["invoice.paid"]))
+    guests = GuestSubscription.objects.count()
+    linked = Invoice.objects.filter(guest_subscription__isnull=False).count()
+    if not (guests == 2 * runs + 1 == Invoice.objects.count() == linked == len(mail.outbox)):
+        raise RuntimeError("a new event did not end in exactly one linked invoice and one email")
 
     print(f"database: {vendor}")
     report("floor (signature check + one insert)", floor_ms, floor_ms, floor_queries)
-    report("new checkout.session.completed (guest)", new_ms, floor_ms, new_queries)
+    report("new checkout.session.completed, first", first_ms, floor_ms, first_queries)
+    report("new checkout.session.completed, last", last_ms, floor_ms, last_queries)
     report("duplicate event", duplicate_ms, floor_ms, duplicate_queries)
     report("  (one Stripe API call alone, for scale)", stripe_ms, floor_ms)
-    _verdict("new", new_ms / floor_ms, 3.0, new_queries, 15)
+    _verdict("new, first", first_ms / floor_ms, 3.0, first_queries, 15)
+    _verdict("new, last", last_ms / floor_ms, 3.0, last_queries, 15)
     _verdict("duplicate", duplicate_ms / floor_ms, 1.3, duplicate_queries, 2)
 
 
-def _completed_checkouts(fake, count: int) -> list[dict]:
-    """``count`` guest checkouts completed in the fake: their completed events."""
+def _completed_checkouts(fake, count: int) -> list[dict[str, dict]]:
+    """``count`` guest checkouts completed in the fake: their three events by type."""
     from payments.models import SubscriptionTier
 
     price = fake.create_price(990, product_name="Reader")
     tier = SubscriptionTier.objects.get(slug="reader")
     tier.stripe_price_id_test = price["id"]
     tier.save()
-    events = []
+    sales = []
     for number in range(count):
         session = fake.create_checkout_session(
             price["id"],
             customer_email=f"guest{number}@example.com",
             metadata={"price_id": price["id"], "tier": tier.slug},
         )
-        events.append(fake.complete_checkout(session["id"], deliver=False)[0])
-    return events
+        events = fake.complete_checkout(session["id"], deliver=False)
+        sales.append({event["type"]: event for event in events})
+    return sales
 
 
 def _verdict(name: str, ratio: float, goal_ratio: float, queries: int, goal_queries: int) -> None:

@@ -13,7 +13,9 @@ class StripeCheckoutEvent(models.Model):
 
     The row is inserted in the same transaction as the event's domain changes; the
     unique ``event_id`` makes a concurrent duplicate wait for, then fail on, the
-    first insert instead of processing twice.
+    first insert instead of processing twice. The stored payload, found by the
+    indexed ``stripe_object_id``, lets a later handler read what an early event
+    said about an object instead of asking Stripe.
     """
 
     class Outcome(models.TextChoices):
@@ -21,7 +23,7 @@ class StripeCheckoutEvent(models.Model):
         IGNORED_TYPE = "ignored_type", _("ignored: unhandled type")
         IGNORED_LIVEMODE = "ignored_livemode", _("ignored: other mode")
         #: About a subscription not known here (yet): no effect. A checkout
-        #: arriving later reads the subscription's current state from Stripe.
+        #: arriving later applies the newest such event from its stored payload.
         IGNORED_UNKNOWN = "ignored_unknown", _("ignored: unknown subscription")
 
     event_id = models.CharField(_("Stripe event ID"), max_length=255, unique=True)

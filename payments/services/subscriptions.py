@@ -3,15 +3,24 @@
 Stripe delivers events out of order. ``apply_stripe_subscription`` takes the time
 the state was true at Stripe (an event's ``created``) and ignores anything older
 than what the record already holds, so a late ``customer.subscription.updated``
-never undoes a newer cancellation.
+never undoes a newer cancellation. Stripe's lifecycle also only goes forward:
+a subscription starts ``incomplete`` and never returns there once paid, so a late
+event still saying ``incomplete`` cannot take away access a paid checkout gave
+(the checkout handler may set that status before any subscription event arrived).
 """
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
+from django.db import connection
+
 from payments.models import GuestSubscription, Subscription, SubscriptionTier
+
+#: Where every subscription starts; Stripe never moves one back into it.
+STARTING_STATUS = "incomplete"
 
 
 def subscription_price_id(stripe_subscription: dict[str, Any]) -> str | None:
@@ -61,12 +70,18 @@ def apply_stripe_subscription(
         tier = tier_for_price(price_id)
         if tier is not None:
             record.tier = tier
-    record.status = stripe_subscription["status"]
+    record.status = _status_after(record.status, stripe_subscription["status"])
     record.current_period_end = subscription_period_end(stripe_subscription)
     record.cancel_at_period_end = bool(stripe_subscription.get("cancel_at_period_end"))
     record.livemode = bool(stripe_subscription.get("livemode"))
     record.stripe_state_at = as_of or datetime.now(tz=UTC)
     return True
+
+
+def _status_after(current: str, reported: str) -> str:
+    if reported == STARTING_STATUS and current and current != STARTING_STATUS:
+        return current
+    return reported
 
 
 def find_subscription_record(
@@ -81,3 +96,21 @@ def find_subscription_record(
         if record is not None:
             return record
     return None
+
+
+def lock_subscription_id(stripe_subscription_id: str) -> None:
+    """Serialise, until commit, the transactions that create or look for its record.
+
+    The checkout handler creates the record from subscription events recorded
+    earlier; a subscription event that finds no record is recorded for it. Run
+    at once, each could miss the other's uncommitted work. With this lock taken
+    before those reads, the later transaction waits and then sees the earlier
+    one's commit. PostgreSQL: a transaction-level advisory lock. SQLite already
+    runs one writing transaction at a time (the event row is written first).
+    """
+    if connection.vendor != "postgresql":
+        return
+    digest = hashlib.sha256(f"payments.subscription:{stripe_subscription_id}".encode()).digest()
+    key = int.from_bytes(digest[:8], "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])

@@ -100,3 +100,19 @@ def test_checkout_and_invoice_paid_at_once_make_one_gap_free_invoice(webhook_url
     assert len(se.access_emails()) == rounds
     assert len(se.invoice_emails()) <= rounds
     assert not StripeEventFailure.objects.exists()
+
+
+def test_a_subscription_event_at_the_same_moment_as_the_checkout_is_not_lost(
+    webhook_url, stripe_sale
+):
+    """Neither sees the other's uncommitted work unless they wait for each other."""
+    rounds = 6
+    for _ in range(rounds):
+        checkout, created, _ = stripe_sale()
+        answers = deliver_at_once(webhook_url, [checkout, created])
+        assert {status for status, _ in answers} == {200}
+
+    for guest in GuestSubscription.objects.all():
+        assert guest.current_period_end is not None, guest.stripe_subscription_id
+        assert guest.stripe_state_at is not None
+    assert GuestSubscription.objects.count() == rounds

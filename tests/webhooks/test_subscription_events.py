@@ -119,6 +119,7 @@ def test_a_change_announced_before_the_checkout_is_not_lost(
     )[1]
     webhook(updated)  # Stripe does not promise order: both before the checkout
     webhook(created)
+    fake_stripe.requests.clear()
 
     webhook(checkout)
 
@@ -129,23 +130,131 @@ def test_a_change_announced_before_the_checkout_is_not_lost(
     assert record.current_period_end is not None
     outcomes = StripeCheckoutEvent.objects.filter(event_id__in=[created["id"], updated["id"]])
     assert {row.outcome for row in outcomes} == {"ignored_unknown"}
+    # Applied from the recorded payload: Stripe's API was not asked.
+    assert not fake_stripe.requests_to("GET", f"/v1/subscriptions/{subscription_id}")
 
 
-def test_an_older_event_arriving_after_the_checkout_is_ignored(webhook, stripe_sale, tier):
-    checkout, _, _ = stripe_sale()
-    subscription_id = checkout["data"]["object"]["subscription"]
+def checkout_of(stripe_sale, **session):
+    checkout = stripe_sale()[0]
+    checkout["data"]["object"].update(session)
+    return checkout, checkout["data"]["object"]["subscription"]
+
+
+def test_the_newest_recorded_event_applies_not_the_last_to_arrive(webhook, stripe_sale):
+    checkout, subscription_id = checkout_of(stripe_sale)
+    price_id = stripe_sale.price["id"]
+    newer = subscription_event(
+        "customer.subscription.updated",
+        subscription_id,
+        price_id,
+        created=checkout["created"] - 10,
+        cancel_at_period_end=True,
+        period_end=PERIOD_END,
+    )
+    older = subscription_event(
+        "customer.subscription.created", subscription_id, price_id, created=checkout["created"] - 20
+    )
+    webhook(newer)
+    webhook(older)
+
+    webhook(checkout)
+
+    guest = GuestSubscription.objects.get()
+    assert guest.cancel_at_period_end is True
+    assert guest.current_period_end == datetime.fromtimestamp(PERIOD_END, tz=UTC)
+    assert guest.stripe_state_at == datetime.fromtimestamp(newer["created"], tz=UTC)
+
+
+def test_a_recorded_event_of_the_other_mode_is_not_applied(webhook, stripe_sale):
+    checkout, subscription_id = checkout_of(stripe_sale)
+    other_mode = subscription_event(
+        "customer.subscription.updated",
+        subscription_id,
+        stripe_sale.price["id"],
+        cancel_at_period_end=True,
+    )
+    other_mode["livemode"] = True
+    webhook(other_mode)
+
+    webhook(checkout)
+
+    assert GuestSubscription.objects.get().cancel_at_period_end is False
+
+
+def test_state_from_a_recorded_event_ignores_an_even_older_one_arriving_later(webhook, stripe_sale):
+    checkout, subscription_id = checkout_of(stripe_sale)
+    price_id = stripe_sale.price["id"]
+    webhook(subscription_event("customer.subscription.updated", subscription_id, price_id))
     webhook(checkout)
 
     stale = subscription_event(
         "customer.subscription.updated",
         subscription_id,
-        stripe_sale.price["id"],
-        created=checkout["created"] - 30,
-        status="incomplete",
+        price_id,
+        created=NOW - 60,
+        cancel_at_period_end=True,
     )
     webhook(stale)
 
-    assert GuestSubscription.objects.get().status == "active"
+    assert GuestSubscription.objects.get().cancel_at_period_end is False
+
+
+def test_without_a_recorded_event_the_state_is_provisional_until_one_arrives(webhook, stripe_sale):
+    checkout, subscription_id = checkout_of(stripe_sale)
+    webhook(checkout)
+    guest = GuestSubscription.objects.get()
+    assert (guest.status, guest.current_period_end, guest.stripe_state_at) == ("active", None, None)
+
+    # Even one Stripe made before the checkout completed: it is news here.
+    webhook(
+        subscription_event(
+            "customer.subscription.created",
+            subscription_id,
+            stripe_sale.price["id"],
+            created=checkout["created"] - 30,
+            status="trialing",
+            period_end=PERIOD_END,
+        )
+    )
+
+    guest.refresh_from_db()
+    assert guest.status == "trialing"
+    assert guest.current_period_end == datetime.fromtimestamp(PERIOD_END, tz=UTC)
+
+
+def test_an_unpaid_session_grants_nothing_until_stripe_says_active(webhook, stripe_sale):
+    checkout, subscription_id = checkout_of(stripe_sale, payment_status="unpaid")
+    webhook(checkout)
+    assert not GuestSubscription.objects.get().grants_access
+
+    webhook(
+        subscription_event(
+            "customer.subscription.updated", subscription_id, stripe_sale.price["id"]
+        )
+    )
+
+    assert GuestSubscription.objects.get().grants_access
+
+
+@pytest.mark.parametrize("arrives", ["before", "after"])
+def test_a_stale_incomplete_never_takes_a_paid_checkouts_access(webhook, stripe_sale, arrives):
+    """Stripe creates a checkout's subscription ``incomplete``; once paid it never
+    returns there, so that first event cannot undo the paid session, in any order."""
+    checkout, subscription_id = checkout_of(stripe_sale)
+    incomplete = subscription_event(
+        "customer.subscription.created",
+        subscription_id,
+        stripe_sale.price["id"],
+        created=checkout["created"] - 30,
+        status="incomplete",
+        period_end=PERIOD_END,
+    )
+    for event in (incomplete, checkout) if arrives == "before" else (checkout, incomplete):
+        webhook(event)
+
+    guest = GuestSubscription.objects.get()
+    assert guest.status == "active"
+    assert guest.current_period_end == datetime.fromtimestamp(PERIOD_END, tz=UTC)
 
 
 def test_events_after_the_checkout_apply(webhook, stripe_sale):

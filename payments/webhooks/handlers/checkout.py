@@ -3,19 +3,42 @@
 A signed-in buyer (``client_reference_id`` = user pk) gets a Customer (reused) and a
 Subscription; anyone else a GuestSubscription, a ``guest_checkout`` identity event
 and, after the commit, an email with the secret link. The session's first invoice
-becomes an Invoice here too, so the buyer is billed whichever of this event and
+becomes an Invoice too, so the buyer is billed whichever of this event and
 ``invoice.paid`` comes first.
 
-The event carries only the subscription's ID, so the subscription is read from
-Stripe, with its latest invoice expanded: one API call gives the state (status,
-period end, cancel flag) and the invoice. Reading it also settles the ordering
-problem: a ``customer.subscription.*`` event that arrived before this one found no
-record and changed nothing, but its change is part of the state read here.
+No call to Stripe's API on the common path: a round trip inside the webhook's
+transaction costs more than everything else the event does, and holds the
+transaction (and its row locks) open meanwhile. Instead:
+
+- the tier comes from the session's metadata, which the checkout view always
+  writes (``price_id``, ``tier``). Only a session made elsewhere (payment link,
+  dashboard) names no known tier; its subscription is read from Stripe as of old.
+- the state comes from what Stripe already told us. Stripe sends
+  ``customer.subscription.created``/``updated`` alongside, in any order. Those
+  that came first found no record and were recorded with their payload
+  (``ignored_unknown``); the newest of them is applied here, as of its own
+  ``created``. Without one, the state is provisional, from the session's payment
+  status, with no ``stripe_state_at``: every subscription event arriving later
+  applies over it, and among themselves they are ordered by ``created`` as always.
+  A paid session's ``active`` survives an event still saying ``incomplete``, the
+  status Stripe creates a checkout's subscription with and never returns to
+  (``apply_stripe_subscription``), whichever of the two arrives first.
+- a subscription event handled at the same moment as the checkout could miss it
+  and be missed by it (neither sees the other's uncommitted work). Both take a
+  lock on the subscription ID first (``lock_subscription_id``), so the later of
+  the two sees the earlier one's commit.
+- the invoice: an ``invoice.paid`` recorded earlier already issued it (unlinked);
+  it is linked here in one statement. Otherwise, once this transaction commits,
+  a task reads the invoice from Stripe and issues it (``issue_paid_invoice``),
+  unless ``invoice.paid`` beat it to it: the Stripe invoice's unique ID keeps it
+  to one Invoice either way, and a failing task only leaves the invoice to
+  ``invoice.paid``.
 """
 
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -23,12 +46,33 @@ from django.db import transaction
 
 from payments.models import Customer, GuestSubscription, Subscription, SubscriptionTier
 from payments.services import guests
-from payments.services.subscriptions import apply_stripe_subscription, tier_for_price
-from payments.webhooks.handlers.invoices import issue_linked_invoice
+from payments.services.subscriptions import (
+    apply_stripe_subscription,
+    lock_subscription_id,
+    tier_for_price,
+)
+from payments.webhooks.handlers.invoices import issue_paid_invoice, link_invoice
 from payments.webhooks.registry import StripeEvent, handles
-from payments.webhooks.stripe_objects import object_id, retrieve_invoice, retrieve_subscription
+from payments.webhooks.stripe_objects import (
+    RecordedEvent,
+    newest,
+    object_id,
+    recorded_events,
+    retrieve_subscription,
+)
 
 logger = logging.getLogger(__name__)
+
+#: In the order Stripe's lifecycle sends them (ties within one second go to the later).
+SUBSCRIPTION_EVENTS = (
+    "customer.subscription.created",
+    "customer.subscription.updated",
+    "customer.subscription.deleted",
+)
+#: What Stripe may already have told us about a checkout's subscription and invoice.
+TOLD_EVENTS = (*SUBSCRIPTION_EVENTS, "invoice.paid")
+#: A session in one of these payment states paid (or owed nothing for) the first invoice.
+SETTLED_PAYMENT_STATUSES = ("paid", "no_payment_required")
 
 
 @handles("checkout.session.completed")
@@ -38,44 +82,74 @@ def checkout_completed(event: StripeEvent) -> None:
     if session.get("mode") != "subscription" or not subscription_id:
         logger.info("Checkout %s sold no subscription; nothing to provision", session["id"])
         return
-    stripe_subscription = subscription_of(session, subscription_id)
-    record, guest_token = new_record(session, subscription_id, event)
-    # As of the event, not of our clock: later events apply on top, earlier ones
-    # (already part of what Stripe answered) are ignored when they arrive late.
-    apply_stripe_subscription(record, stripe_subscription, as_of=event.created)
+    tier = tier_from_metadata(session.get("metadata") or {})
+    invoice_id = object_id(session.get("invoice"))
+    lock_subscription_id(subscription_id)  # see subscription_changed
+    told = recorded_events(
+        filter(None, [subscription_id, invoice_id]), TOLD_EVENTS, livemode=event.livemode
+    )
+    record, guest_token = new_record(session, subscription_id, tier, event)
+    if tier is None:
+        # Not sold by our views: the subscription's price names the tier. As of the
+        # event, not of our clock: later events apply on top, earlier ones (already
+        # part of what Stripe answered) are ignored when they arrive late.
+        apply_stripe_subscription(
+            record, retrieve_subscription(subscription_id), as_of=event.created
+        )
+    else:
+        apply_known_state(record, session, told)
     record.save()
     if guest_token is not None:
         welcome_guest(record, guest_token, session, event)
-    stripe_invoice = invoice_of(session, stripe_subscription)
-    if stripe_invoice is not None:
-        issue_linked_invoice(stripe_invoice, record)
+    if invoice_id:
+        paid_first = any(e.type == "invoice.paid" and e.object_id == invoice_id for e in told)
+        issue_session_invoice(invoice_id, record, paid_first)
 
 
-def subscription_of(session: dict[str, Any], subscription_id: str) -> dict[str, Any]:
-    if isinstance(session["subscription"], dict):
-        return session["subscription"]
-    return retrieve_subscription(subscription_id, expand=["latest_invoice"])
+def apply_known_state(
+    record: Subscription | GuestSubscription,
+    session: dict[str, Any],
+    told: list[RecordedEvent],
+) -> None:
+    """The provisional state from the session, then the newest recorded subscription event."""
+    settled = session.get("payment_status") in SETTLED_PAYMENT_STATUSES
+    record.status = "active" if settled else "incomplete"
+    record.stripe_state_at = None
+    about_it = [
+        e
+        for e in told
+        if e.type in SUBSCRIPTION_EVENTS and e.object_id == record.stripe_subscription_id
+    ]
+    latest = newest(about_it, SUBSCRIPTION_EVENTS)
+    if latest is not None:
+        apply_stripe_subscription(record, latest.object, as_of=latest.created)
 
 
-def invoice_of(
-    session: dict[str, Any], stripe_subscription: dict[str, Any]
-) -> dict[str, Any] | None:
-    """The session's invoice: usually the subscription's latest, else read on its own."""
-    invoice_id = object_id(session.get("invoice"))
-    if not invoice_id:
-        return None
-    latest = stripe_subscription.get("latest_invoice")
-    if isinstance(latest, dict) and latest.get("id") == invoice_id:
-        return latest
-    return retrieve_invoice(invoice_id)
+def issue_session_invoice(
+    invoice_id: str,
+    record: Subscription | GuestSubscription,
+    paid_first: bool,
+) -> None:
+    """Link the invoice a recorded ``invoice.paid`` issued, or issue it after the commit."""
+    if paid_first:
+        # That invoice.paid found no record and issued the invoice unlinked, in
+        # the same commit as its recorded row.
+        link_invoice(invoice_id, record)
+        return
+    enqueue = partial(issue_paid_invoice.enqueue, invoice_id, record.stripe_subscription_id)
+    # robust: a task queue that is down must not fail a committed event.
+    transaction.on_commit(enqueue, robust=True)
 
 
 def new_record(
-    session: dict[str, Any], subscription_id: str, event: StripeEvent
+    session: dict[str, Any],
+    subscription_id: str,
+    tier: SubscriptionTier | None,
+    event: StripeEvent,
 ) -> tuple[Subscription | GuestSubscription, str | None]:
     """The unsaved local record, and a guest's clear access token (None for a user)."""
     common = {
-        "tier": tier_from_metadata(session.get("metadata") or {}),
+        "tier": tier,
         "stripe_subscription_id": subscription_id,
         "livemode": event.livemode,
     }

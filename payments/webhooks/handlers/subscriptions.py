@@ -3,15 +3,21 @@
 Stripe does not promise order. An older event never overwrites newer state
 (``apply_stripe_subscription`` compares the events' ``created``). An event for a
 subscription not known here (its checkout has not arrived, or it was sold
-elsewhere) is recorded without effect: the checkout handler reads the
-subscription's current state from Stripe, which already holds that change.
+elsewhere) is recorded, payload and all, without effect: when the checkout
+arrives, its handler applies the newest such event from the stored payload.
+A checkout that came first leaves a provisional state that any of these events
+replaces.
 """
 
 from __future__ import annotations
 
 import logging
 
-from payments.services.subscriptions import apply_stripe_subscription, find_subscription_record
+from payments.services.subscriptions import (
+    apply_stripe_subscription,
+    find_subscription_record,
+    lock_subscription_id,
+)
 from payments.webhooks.registry import Outcome, StripeEvent, handles
 
 logger = logging.getLogger(__name__)
@@ -24,6 +30,11 @@ logger = logging.getLogger(__name__)
 )
 def subscription_changed(event: StripeEvent) -> Outcome | None:
     record = find_subscription_record(event.object["id"])
+    if record is None:
+        # A checkout being handled right now may be about to create it: wait for
+        # it, then look again, so that either it sees this event or this the record.
+        lock_subscription_id(event.object["id"])
+        record = find_subscription_record(event.object["id"])
     if record is None:
         return Outcome.IGNORED_UNKNOWN
     if apply_stripe_subscription(record, event.object, as_of=event.created):

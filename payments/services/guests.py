@@ -33,6 +33,7 @@ def create_guest_subscription(
     stripe_customer_id: str,
     stripe_subscription_id: str,
     livemode: bool,
+    language: str,
 ) -> tuple[GuestSubscription, str]:
     """A new guest subscription (unsaved, no state yet) and the clear token for its email."""
     token = new_token()
@@ -42,6 +43,7 @@ def create_guest_subscription(
         stripe_customer_id=stripe_customer_id,
         stripe_subscription_id=stripe_subscription_id,
         livemode=livemode,
+        language=language,
         token_hash=hash_token(token),
     )
     return guest, token

@@ -94,6 +94,8 @@ class TestGuestCheckout:
         assert message.subject == "Ihr Zugang zu Reader"
         assert "Abonnement" in message.body
         assert LINK.search(message.body)
+        # Remembered for the invoices that follow.
+        assert GuestSubscription.objects.get().language == "de"
 
     def test_follows_stripes_checkout_locale(self, webhook, stripe_sale):
         event = completed(stripe_sale)

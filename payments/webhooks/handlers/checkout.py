@@ -148,10 +148,13 @@ def new_record(
     event: StripeEvent,
 ) -> tuple[Subscription | GuestSubscription, str | None]:
     """The unsaved local record, and a guest's clear access token (None for a user)."""
+    metadata = session.get("metadata") or {}
     common = {
         "tier": tier,
         "stripe_subscription_id": subscription_id,
         "livemode": event.livemode,
+        # The language the buyer checked out in: access email and invoices use it.
+        "language": guests.email_language(metadata.get("language") or session.get("locale")),
     }
     user = buyer(session)
     if user is not None:
@@ -210,15 +213,13 @@ def welcome_guest(
 ) -> None:
     """Audit the guest checkout now; email the link once the transaction commits."""
     guests.record_guest_checkout(guest, session["id"])
-    metadata = session.get("metadata") or {}
-    language = guests.email_language(metadata.get("language") or session.get("locale"))
-    link = guests.manage_link(token, language=language, request=event.request)
+    link = guests.manage_link(token, language=guest.language, request=event.request)
 
     def send_access_email() -> None:
         # The webhook already answered for a committed event; a mail server that
         # is down must not turn that into a 500 that Stripe would retry in vain.
         try:
-            guests.send_guest_access_email(guest, link=link, language=language)
+            guests.send_guest_access_email(guest, link=link, language=guest.language)
         except Exception:
             logger.exception("Could not email the access link of guest subscription %s", guest.pk)
 

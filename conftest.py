@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-pytest_plugins = ["payments.testing.pytest_plugin"]
+pytest_plugins = ["payments.testing.pytest_plugin", "payments.testing.pytest_lexoffice"]
 
 
 def _on_postgres() -> bool:

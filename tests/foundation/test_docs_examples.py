@@ -7,7 +7,6 @@ from payments.access import features_for
 from payments.lexoffice import LexofficeUnavailableError, book_invoice
 from payments.models import GuestSubscription, Invoice, SubscriptionTier
 from payments.testing.factories import SubscriptionFactory
-from payments.testing.pytest_lexoffice import fake_lexoffice  # noqa: F401
 from tests.lexoffice.conftest import make_invoice, pdf_bytes  # noqa: F401
 
 WEBHOOK_SECRET = "whsec_test_secret"

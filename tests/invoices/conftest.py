@@ -3,7 +3,6 @@ from django.db import transaction
 
 from payments.invoicing import issue_invoice
 from payments.models import Invoice, SubscriptionTier
-from payments.testing.pytest_lexoffice import fake_lexoffice  # noqa: F401
 from tests.invoices.helpers import SELLER
 
 

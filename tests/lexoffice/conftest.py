@@ -1,7 +1,7 @@
 """Fixtures for the Lexoffice tests.
 
-``fake_lexoffice`` comes from the ``payments.testing.pytest_lexoffice`` plugin; until
-the root conftest lists that plugin, it is imported here.
+``fake_lexoffice`` comes from the ``payments.testing.pytest_lexoffice`` plugin, which
+the root ``conftest.py`` lists.
 """
 
 import pytest
@@ -10,7 +10,6 @@ from weasyprint import HTML
 
 from payments.lexoffice.client import LexofficeClient, RateLimiter
 from payments.testing.factories import InvoiceFactory
-from payments.testing.pytest_lexoffice import fake_lexoffice  # noqa: F401
 
 
 @pytest.fixture(scope="session")

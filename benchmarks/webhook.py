@@ -59,7 +59,7 @@ def _settings(fake) -> dict:
     return {
         "PAYMENTS": {**settings.PAYMENTS, "STRIPE_API_BASE": fake.url},
         "TASKS": {"default": {"BACKEND": dummy}},
-        "ROOT_URLCONF": "benchmarks.webhook_urls",
+        "ROOT_URLCONF": "benchmarks._webhook_urls",
         "DEBUG": False,
     }
 

@@ -75,8 +75,9 @@ def fill(n: int) -> None:
         ),
         (
             "INSERT INTO payments_guestsubscription (stripe_subscription_id, status, "
-            "cancel_at_period_end, livemode, created_at, updated_at, email, stripe_customer_id, "
-            "token_hash) " + SERIES + "SELECT 'sub_' || i, 'active', %s, %s, %s, %s, "
+            "cancel_at_period_end, livemode, language, created_at, updated_at, email, "
+            "stripe_customer_id, token_hash) " + SERIES + "SELECT 'sub_' || i, 'active', %s, %s, "
+            "'en', %s, %s, "
             "CASE WHEN i %% 10 = 0 THEN 'nobody' || i || '@example.com' "
             f"WHEN i %% 5 = 1 THEN '  ' || UPPER({user_email}) ELSE {user_email} END, "
             "'', 'token' || i FROM s",
@@ -84,11 +85,12 @@ def fill(n: int) -> None:
         ),
         (
             "INSERT INTO payments_invoice (number, sequence, stripe_invoice_id, email, currency, "
-            "net_amount, tax_amount, total_amount, issued_at, buyer, seller, lines, "
+            "net_amount, tax_amount, discount_amount, total_amount, issued_at, buyer, seller, "
+            "lines, "
             "tax_breakdown, language, livemode, pdf, pdf_attempts, pdf_error, email_attempts, "
             "email_error, lexoffice_voucher_id, lexoffice_skipped, lexoffice_attempts, "
             "lexoffice_error) " + SERIES + "SELECT 'RE-' || i, i, 'in_' || i, "
-            f"UPPER({user_email}), 'eur', 1000, 190, 1190, %s, {json_['object']}, "
+            f"UPPER({user_email}), 'eur', 1000, 190, 0, 1190, %s, {json_['object']}, "
             f"{json_['object']}, {json_['array']}, {json_['array']}, 'de', %s, "
             "'', 0, '', 0, '', '', %s, 0, '' FROM s",
             [n // 10, old, False, False],

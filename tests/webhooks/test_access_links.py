@@ -48,11 +48,12 @@ def staff_client(client):
     return client
 
 
-def send_new_links(staff_client, *guests):
+def send_new_links(staff_client, *guests, **headers):
     return staff_client.post(
         reverse("admin:payments_guestsubscription_changelist"),
         {"action": "send_new_access_link", "_selected_action": [g.pk for g in guests]},
         follow=True,
+        **headers,
     )
 
 
@@ -194,8 +195,8 @@ def test_the_admin_action_sends_a_new_link_and_the_old_one_stops_working(
     assert find_guest_subscription(new) == guest
 
 
-def test_the_admin_action_writes_in_the_guests_language(staff_client, tiers_de_guest):
-    send_new_links(staff_client, tiers_de_guest)
+def test_the_admin_action_writes_in_the_guests_language(staff_client, german_guest):
+    send_new_links(staff_client, german_guest)
 
     assert se.access_emails()[0].subject.startswith("Ihr Zugang zu")
 
@@ -227,7 +228,21 @@ def test_no_token_reaches_the_logs(webhook, stripe_sale, staff_client, caplog):
 
 
 @pytest.fixture
-def tiers_de_guest():
+def german_guest():
     from payments.models import SubscriptionTier
 
     return GuestSubscriptionFactory(tier=SubscriptionTier.objects.get(slug="reader"), language="de")
+
+
+def test_the_command_and_the_admin_action_speak_german(staff_client, german_guest):
+    from django.utils import translation
+
+    with translation.override("de"):
+        call_command("send_access_links", stdout=(out := StringIO()))
+    page = send_new_links(staff_client, german_guest, HTTP_ACCEPT_LANGUAGE="de")
+
+    assert (
+        out.getvalue()
+        == "1 Gast ohne Link: 1 gesendet, 0 fehlgeschlagen, 0 anderswo in Bearbeitung.\n"
+    )
+    assert "Neuer Zugangslink an 1 Gast gesendet" in page.content.decode()

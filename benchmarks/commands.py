@@ -76,11 +76,12 @@ def fill(n: int) -> None:
         (
             "INSERT INTO payments_guestsubscription (stripe_subscription_id, status, "
             "cancel_at_period_end, livemode, language, created_at, updated_at, email, "
-            "stripe_customer_id, token_hash) " + SERIES + "SELECT 'sub_' || i, 'active', %s, %s, "
-            "'en', %s, %s, "
+            "stripe_customer_id, token_hash, access_link_attempts, access_link_error) "
+            + SERIES
+            + "SELECT 'sub_' || i, 'active', %s, %s, 'en', %s, %s, "
             "CASE WHEN i %% 10 = 0 THEN 'nobody' || i || '@example.com' "
             f"WHEN i %% 5 = 1 THEN '  ' || UPPER({user_email}) ELSE {user_email} END, "
-            "'', 'token' || i FROM s",
+            "'', 'token' || i, 0, '' FROM s",
             [n, False, False, old, old],
         ),
         (

@@ -4,10 +4,14 @@ State fields mirror Stripe and are overwritten by the next webhook, so they are
 shown read-only: a change belongs in Stripe (or ``manage-tier/``), not here.
 """
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from payments.invoicing.delivery import Outcome
 from payments.models import Customer, GuestSubscription, Subscription
+from payments.services.access_links import resend_access_link
 
 STRIPE_STATE_FIELDS = [
     "stripe_subscription_id",
@@ -19,6 +23,8 @@ STRIPE_STATE_FIELDS = [
     "created_at",
     "updated_at",
 ]
+
+ACCESS_LINK_FIELDS = ["access_link_sent_at", "access_link_attempts", "access_link_error"]
 
 
 @admin.register(Customer)
@@ -58,7 +64,11 @@ class SubscriptionAdmin(admin.ModelAdmin):
 
 @admin.register(GuestSubscription)
 class GuestSubscriptionAdmin(admin.ModelAdmin):
-    """Fieldsets leave out the access token's hash: staff never see or edit it."""
+    """Fieldsets leave out the access token's hash: staff never see or edit it.
+
+    Staff can send a guest a new link (a lost email, a leaked link); the old one
+    stops working.
+    """
 
     list_display = [
         "email",
@@ -78,9 +88,31 @@ class GuestSubscriptionAdmin(admin.ModelAdmin):
         "user__email",
     ]
     raw_id_fields = ["user"]
-    readonly_fields = ["stripe_customer_id", *STRIPE_STATE_FIELDS]
+    readonly_fields = ["stripe_customer_id", *STRIPE_STATE_FIELDS, *ACCESS_LINK_FIELDS]
     date_hierarchy = "created_at"
     fieldsets = [
         (None, {"fields": ["email", "tier", "user"]}),
+        (_("Access link"), {"fields": ACCESS_LINK_FIELDS}),
         (_("Stripe"), {"fields": ["stripe_customer_id", *STRIPE_STATE_FIELDS]}),
     ]
+    actions = ["send_new_access_link"]
+
+    @admin.action(description=_("Send a new access link"))
+    def send_new_access_link(self, request: HttpRequest, queryset) -> None:
+        outcomes = [resend_access_link(guest, request) for guest in queryset]
+        sent = outcomes.count(Outcome.DONE)
+        failed = len(outcomes) - sent
+        if sent:
+            message = ngettext(
+                "Sent a new access link to %d guest; the old link no longer works.",
+                "Sent new access links to %d guests; their old links no longer work.",
+                sent,
+            )
+            self.message_user(request, message % sent, messages.SUCCESS)
+        if failed:
+            message = ngettext(
+                "%d access link could not be sent; see its last error.",
+                "%d access links could not be sent; see their last errors.",
+                failed,
+            )
+            self.message_user(request, message % failed, messages.WARNING)

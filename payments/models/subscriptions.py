@@ -96,7 +96,7 @@ class GuestSubscription(SubscriptionStateFields):
     """A subscription bought without an account, reached through a secret link.
 
     Only a SHA-256 hash of the access token is stored; the token itself exists in
-    the email sent to the buyer and nowhere else.
+    the email sent to the buyer and nowhere else (``services.access_links``).
     """
 
     email = models.EmailField(_("email"), db_index=True)
@@ -114,6 +114,14 @@ class GuestSubscription(SubscriptionStateFields):
         related_name="guest_subscriptions",
         verbose_name=_("linked user"),
     )
+    #: The access email's delivery, tracked like an invoice's steps.
+    access_link_sent_at = models.DateTimeField(
+        _("access link sent"), null=True, blank=True, editable=False
+    )
+    access_link_attempts = models.PositiveSmallIntegerField(
+        _("access link attempts"), default=0, editable=False
+    )
+    access_link_error = models.TextField(_("last access link error"), blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]

@@ -1,7 +1,8 @@
 """Guest subscriptions: created from an anonymous checkout, reached by a secret link.
 
-The access token leaves this module exactly once, inside the email to the buyer;
-the database keeps only its hash (``guest_tokens.hash_token``).
+A guest subscription is created with the hash of a token nobody ever sees, so no
+link works until ``access_links`` makes a token, stores its hash and emails the
+link: the token exists in that email and nowhere else (``guest_tokens.hash_token``).
 """
 
 from __future__ import annotations
@@ -34,19 +35,21 @@ def create_guest_subscription(
     stripe_subscription_id: str,
     livemode: bool,
     language: str,
-) -> tuple[GuestSubscription, str]:
-    """A new guest subscription (unsaved, no state yet) and the clear token for its email."""
-    token = new_token()
-    guest = GuestSubscription(
+) -> GuestSubscription:
+    """A new guest subscription (unsaved, no state yet) that no link opens yet.
+
+    Its hash is of a random token that is discarded here: the column is unique
+    and required, and a token that is never sent can never be used.
+    """
+    return GuestSubscription(
         email=email,
         tier=tier,
         stripe_customer_id=stripe_customer_id,
         stripe_subscription_id=stripe_subscription_id,
         livemode=livemode,
         language=language,
-        token_hash=hash_token(token),
+        token_hash=hash_token(new_token()),
     )
-    return guest, token
 
 
 def record_guest_checkout(guest: GuestSubscription, checkout_session_id: str) -> None:
@@ -69,16 +72,24 @@ def email_language(preferred: str | None) -> str:
     return default.split("-")[0] if default.split("-")[0] in EMAIL_LANGUAGES else "en"
 
 
-def manage_link(token: str, *, language: str, request: HttpRequest | None) -> str:
+def site_base_url(request: HttpRequest | None) -> str:
+    """``PAYMENTS["SITE_URL"]``, else the request's scheme and host: what links start with.
+
+    A plain string, so a task that builds the link later (maybe elsewhere) can
+    take it as an argument.
+    """
+    if payments_settings.SITE_URL:
+        return payments_settings.SITE_URL.rstrip("/")
+    if request is None:
+        raise ValueError("Set PAYMENTS['SITE_URL'] to build links outside a request.")
+    return f"{request.scheme}://{request.get_host()}"
+
+
+def manage_link(token: str, *, language: str, base_url: str) -> str:
     """The absolute ``manage-tier/?token=`` link, in the buyer's language prefix if any."""
     with translation.override(language):
         path = reverse("payments:manage_tier")
-    relative = f"{path}?{urlencode({'token': token})}"
-    if payments_settings.SITE_URL:
-        return payments_settings.SITE_URL.rstrip("/") + relative
-    if request is None:
-        raise ValueError("Set PAYMENTS['SITE_URL'] to build links outside a request.")
-    return request.build_absolute_uri(relative)
+    return f"{base_url.rstrip('/')}{path}?{urlencode({'token': token})}"
 
 
 def send_guest_access_email(guest: GuestSubscription, *, link: str, language: str) -> None:

@@ -259,7 +259,10 @@ def test_a_mail_server_that_is_down_does_not_fail_the_committed_event(
     assert response.status_code == 200
     guest = GuestSubscription.objects.get()
     assert StripeCheckoutEvent.objects.get().outcome == "processed"
-    [record] = [r for r in caplog.records if r.name == "payments.webhooks.handlers.checkout"]
+    assert guest.access_link_sent_at is None
+    assert guest.access_link_attempts == 1
+    assert guest.access_link_error == "SMTPServerDisconnected: mail server down"
+    [record] = [r for r in caplog.records if r.name == "payments.services.access_links"]
     assert record.levelname == "ERROR"
-    assert f"guest subscription {guest.pk}" in record.getMessage()
+    assert f"Guest subscription {guest.pk}" in record.getMessage()
     assert "token=" not in record.getMessage()

@@ -116,3 +116,50 @@ def test_a_subscription_event_at_the_same_moment_as_the_checkout_is_not_lost(
         assert guest.current_period_end is not None, guest.stripe_subscription_id
         assert guest.stripe_state_at is not None
     assert GuestSubscription.objects.count() == rounds
+
+
+def at_once(count, work):
+    """Run ``work()`` from ``count`` threads released together, each on its own connection."""
+    from django.db import connection
+
+    barrier = threading.Barrier(count)
+
+    def run(_):
+        barrier.wait()
+        try:
+            return work()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(run, range(count)))
+
+
+def test_senders_at_once_email_each_unsent_link_exactly_once(client):
+    """Cron on several machines next to a worker: skip-locked commands, a waiting task."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from payments.services.access_links import send_access_link
+    from payments.testing.factories import GuestSubscriptionFactory
+
+    guests = GuestSubscriptionFactory.create_batch(6, tier=None)
+    first = guests[0].pk
+
+    def work():
+        call_command("send_access_links", stdout=StringIO(), stderr=StringIO())
+        send_access_link.call(first, "https://shop.example.com")
+
+    at_once(8, work)
+
+    emails = se.access_emails()
+    assert sorted(m.to[0] for m in emails) == sorted(g.email for g in guests)
+    for message in emails:
+        token = message.body.split("token=")[1].split()[0]
+        response = client.get(
+            "/payments/manage-tier/", {"token": token}, HTTP_ACCEPT="application/json"
+        )
+        assert response.status_code == 200
+        assert response.json()["email"] == message.to[0]
+    assert not GuestSubscription.objects.filter(access_link_sent_at__isnull=True).exists()

@@ -2,9 +2,10 @@
 
 A signed-in buyer (``client_reference_id`` = user pk) gets a Customer (reused) and a
 Subscription; anyone else a GuestSubscription, a ``guest_checkout`` identity event
-and, after the commit, an email with the secret link. The session's first invoice
-becomes an Invoice too, so the buyer is billed whichever of this event and
-``invoice.paid`` comes first.
+and, after the commit, a task that makes the secret link and emails it
+(``services.access_links``; the token is never a task argument). The session's
+first invoice becomes an Invoice too, so the buyer is billed whichever of this
+event and ``invoice.paid`` comes first.
 
 No call to Stripe's API on the common path: a round trip inside the webhook's
 transaction costs more than everything else the event does, and holds the
@@ -46,6 +47,7 @@ from django.db import transaction
 
 from payments.models import Customer, GuestSubscription, Subscription, SubscriptionTier
 from payments.services import guests
+from payments.services.access_links import send_access_link
 from payments.services.subscriptions import (
     apply_stripe_subscription,
     lock_subscription_id,
@@ -88,7 +90,7 @@ def checkout_completed(event: StripeEvent) -> None:
     told = recorded_events(
         filter(None, [subscription_id, invoice_id]), TOLD_EVENTS, livemode=event.livemode
     )
-    record, guest_token = new_record(session, subscription_id, tier, event)
+    record = new_record(session, subscription_id, tier, event)
     if tier is None:
         # Not sold by our views: the subscription's price names the tier. As of the
         # event, not of our clock: later events apply on top, earlier ones (already
@@ -99,8 +101,8 @@ def checkout_completed(event: StripeEvent) -> None:
     else:
         apply_known_state(record, session, told)
     record.save()
-    if guest_token is not None:
-        welcome_guest(record, guest_token, session, event)
+    if isinstance(record, GuestSubscription):
+        welcome_guest(record, session, event)
     if invoice_id:
         paid_first = any(e.type == "invoice.paid" and e.object_id == invoice_id for e in told)
         issue_session_invoice(invoice_id, record, paid_first)
@@ -146,8 +148,8 @@ def new_record(
     subscription_id: str,
     tier: SubscriptionTier | None,
     event: StripeEvent,
-) -> tuple[Subscription | GuestSubscription, str | None]:
-    """The unsaved local record, and a guest's clear access token (None for a user)."""
+) -> Subscription | GuestSubscription:
+    """The unsaved local record: a user's Subscription, else a GuestSubscription."""
     metadata = session.get("metadata") or {}
     common = {
         "tier": tier,
@@ -159,7 +161,7 @@ def new_record(
     user = buyer(session)
     if user is not None:
         customer = customer_for(user, session, event)
-        return Subscription(user=user, customer=customer, **common), None
+        return Subscription(user=user, customer=customer, **common)
     return guests.create_guest_subscription(
         email=buyer_email(session),
         stripe_customer_id=object_id(session.get("customer")) or "",
@@ -208,19 +210,14 @@ def customer_for(user, session: dict[str, Any], event: StripeEvent) -> Customer:
     return customer
 
 
-def welcome_guest(
-    guest: GuestSubscription, token: str, session: dict[str, Any], event: StripeEvent
-) -> None:
-    """Audit the guest checkout now; email the link once the transaction commits."""
+def welcome_guest(guest: GuestSubscription, session: dict[str, Any], event: StripeEvent) -> None:
+    """Audit the guest checkout now; have the link made and emailed after the commit.
+
+    The task gets the site's address from this request when ``SITE_URL`` is
+    unset: a worker has no request to build the link from.
+    """
     guests.record_guest_checkout(guest, session["id"])
-    link = guests.manage_link(token, language=guest.language, request=event.request)
-
-    def send_access_email() -> None:
-        # The webhook already answered for a committed event; a mail server that
-        # is down must not turn that into a 500 that Stripe would retry in vain.
-        try:
-            guests.send_guest_access_email(guest, link=link, language=guest.language)
-        except Exception:
-            logger.exception("Could not email the access link of guest subscription %s", guest.pk)
-
-    transaction.on_commit(send_access_email)
+    enqueue = partial(send_access_link.enqueue, guest.pk, guests.site_base_url(event.request))
+    # robust: a task queue that is down must not fail a committed event; the
+    # unsent link is left to ``manage.py send_access_links``.
+    transaction.on_commit(enqueue, robust=True)

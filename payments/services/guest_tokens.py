@@ -43,19 +43,27 @@ def find_guest_subscription(token: str | None) -> GuestSubscription | None:
 
 
 def remember_guest(request: HttpRequest, guest: GuestSubscription) -> None:
-    """Remember the guest's id (never the token) under a fresh session key.
+    """Remember the guest under a fresh session key: its id and its token's hash.
 
-    The key is cycled first, as on login, so a planted session cannot collect a
-    guest's access (session fixation).
+    Never the token itself. The hash ties the memory to the link that was opened:
+    once a new link is sent (the old one revoked), sessions that opened the old one
+    lose access too. The session key is cycled first, as on login, so a planted
+    session cannot collect a guest's access (session fixation).
     """
-    if request.session.get(SESSION_KEY) != guest.pk:
+    remembered = [guest.pk, guest.token_hash]
+    if request.session.get(SESSION_KEY) != remembered:
         request.session.cycle_key()
-        request.session[SESSION_KEY] = guest.pk
+        request.session[SESSION_KEY] = remembered
 
 
 def remembered_guest(request: HttpRequest) -> GuestSubscription | None:
+    """The guest this session opened a link of, while that link is still the current one."""
     session = getattr(request, "session", None)
-    guest_id = session.get(SESSION_KEY) if session is not None else None
-    if guest_id is None:
+    remembered = session.get(SESSION_KEY) if session is not None else None
+    if not (isinstance(remembered, list) and len(remembered) == 2):
         return None
-    return GuestSubscription.objects.select_related("tier").filter(pk=guest_id).first()
+    guest_id, token_hash = remembered
+    guest = GuestSubscription.objects.select_related("tier").filter(pk=guest_id).first()
+    if guest is None or not hmac.compare_digest(guest.token_hash, str(token_hash)):
+        return None
+    return guest

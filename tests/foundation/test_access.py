@@ -8,7 +8,7 @@ from django.test import RequestFactory, override_settings
 
 from payments.access import features_for, features_for_request, requires_feature
 from payments.models import SubscriptionTier
-from payments.services.guest_tokens import SESSION_KEY
+from payments.services.guest_tokens import SESSION_KEY, hash_token
 from payments.testing.factories import (
     GuestSubscriptionFactory,
     SubscriptionFactory,
@@ -84,9 +84,20 @@ def test_guest_with_a_valid_token_gets_the_tier_features_and_is_remembered():
         "data",
         "reading",
     }
-    assert session[SESSION_KEY] == guest.pk
+    assert session[SESSION_KEY] == [guest.pk, guest.token_hash]
     # The next page carries no token; the session remembers the guest.
     assert features_for_request(request_for(session=session)) == {"data", "reading"}
+
+
+def test_a_session_that_opened_a_revoked_link_loses_the_guests_access():
+    guest = GuestSubscriptionFactory(tier=tier("reader"), token="t" * 43)
+    session = SessionStore()
+    features_for_request(request_for(token="t" * 43, session=session))
+
+    guest.token_hash = hash_token("a new link was sent")
+    guest.save(update_fields=["token_hash"])
+
+    assert features_for_request(request_for(session=session)) == frozenset()
 
 
 def test_an_unknown_token_grants_nothing_and_is_not_remembered():

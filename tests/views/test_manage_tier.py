@@ -70,7 +70,7 @@ def test_unknown_and_deleted_tokens_get_identical_404s(client, tiers):
     }
 
 
-def test_a_valid_token_is_remembered_as_the_subscription_id_under_a_new_session_key(client, guest):
+def test_a_valid_token_is_remembered_by_id_and_hash_under_a_new_session_key(client, guest):
     client.get(reverse("payments:pricing"))  # an anonymous session exists already
     client.session[SESSION_KEY] = None
     session = client.session
@@ -81,7 +81,7 @@ def test_a_valid_token_is_remembered_as_the_subscription_id_under_a_new_session_
     client.get(URL, {"token": GUEST_TOKEN})
 
     session = client.session
-    assert session[SESSION_KEY] == guest.pk
+    assert session[SESSION_KEY] == [guest.pk, guest.token_hash]
     assert GUEST_TOKEN not in json.dumps(dict(session.items()))
     assert session.session_key != key_before, "a planted session id must not gain access"
     assert client.get(URL, **JSON).json()["email"] == "ada@example.com"

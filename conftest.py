@@ -30,3 +30,16 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _forget_the_active_language():
+    """LocaleMiddleware activates a request's language and leaves it on the thread.
+
+    Reset after each test, so a German page in one test does not turn the next
+    test's command output or email German.
+    """
+    yield
+    from django.utils import translation
+
+    translation.deactivate()

@@ -77,17 +77,20 @@ class IdentityEventQuerySet(models.QuerySet):
         raise ImmutableRecordError("Identity events are append-only.")
 
 
+class IdentityEventType(models.TextChoices):
+    SIGNUP = "signup", _("signup")
+    LOGIN = "login", _("login")
+    LOGOUT = "logout", _("logout")
+    LOGIN_FAILED = "login_failed", _("login failed")
+    GUEST_CHECKOUT = "guest_checkout", _("guest checkout")
+    EMAIL_CLAIM = "email_claim", _("email claim")
+    ACCOUNT_LINK = "account_link", _("account link")
+
+
 class IdentityEvent(models.Model):
     """Append-only audit log of identity events: who signed up, logged in, claimed."""
 
-    class EventType(models.TextChoices):
-        SIGNUP = "signup", _("signup")
-        LOGIN = "login", _("login")
-        LOGOUT = "logout", _("logout")
-        LOGIN_FAILED = "login_failed", _("login failed")
-        GUEST_CHECKOUT = "guest_checkout", _("guest checkout")
-        EMAIL_CLAIM = "email_claim", _("email claim")
-        ACCOUNT_LINK = "account_link", _("account link")
+    EventType = IdentityEventType
 
     event_type = models.CharField(_("type"), max_length=20, choices=EventType.choices)
     user = models.ForeignKey(
@@ -114,17 +117,7 @@ class IdentityEvent(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(
-                    event_type__in=[
-                        "signup",
-                        "login",
-                        "logout",
-                        "login_failed",
-                        "guest_checkout",
-                        "email_claim",
-                        "account_link",
-                    ]
-                ),
+                condition=models.Q(event_type__in=IdentityEventType.values),
                 name="payments_idev_type_valid",
             ),
         ]

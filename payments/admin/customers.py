@@ -9,9 +9,9 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from payments.invoicing.delivery import Outcome
 from payments.models import Customer, GuestSubscription, Subscription
 from payments.services.access_links import resend_access_link
+from payments.services.recorded_steps import Outcome
 
 STRIPE_STATE_FIELDS = [
     "stripe_subscription_id",

@@ -1,29 +1,21 @@
 """Delivering an issued invoice: the PDF, the email, the Lexoffice voucher.
 
-Each step that is due runs in its own transaction that first locks the invoice
-row (``SELECT ... FOR UPDATE SKIP LOCKED`` where the database has it), looks again
-whether the step is still due, performs it and records the outcome (done-at,
-attempts, last error) before committing. So:
-
-- two workers (the task, several cron ``deliver_invoices``) never perform one step
-  twice: the second skips the locked row, or finds the step done;
-- a failed step is recorded and retried later without redoing the steps that
-  succeeded; an email is marked sent in the same commit that follows the send;
-- no failure leaves this module: the webhook that enqueued delivery answers as
-  if nothing happened, and the invoice shows what is missing.
+Each step is a ``payments.services.recorded_steps.Step``: it runs at most once,
+under the invoice's row lock (a locked invoice is skipped: another worker has it),
+and records done-at, attempts and last error on the invoice. So two workers (the
+task, several cron ``deliver_invoices``) never perform one step twice, a failed
+step is retried later without redoing the steps that succeeded, and no failure
+leaves this module: the webhook that enqueued delivery answers as if nothing
+happened, and the invoice shows what is missing.
 """
 
 from __future__ import annotations
 
-import enum
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from django.core.files.base import ContentFile
-from django.db import connection, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from payments.conf import payments_settings
@@ -31,25 +23,11 @@ from payments.invoicing.mail import build_invoice_email
 from payments.invoicing.pdf import pdf_filename, render_invoice_pdf
 from payments.lexoffice import book_invoice
 from payments.models import Invoice
+from payments.services import recorded_steps
+from payments.services.recorded_steps import Outcome, Step
 from payments.tasks import task
 
 logger = logging.getLogger(__name__)
-
-
-class Outcome(enum.Enum):
-    DONE = "done"
-    FAILED = "failed"
-    NOT_DUE = "not due"
-    BUSY = "busy"  # another worker holds the invoice right now
-
-
-@dataclass(frozen=True)
-class Step:
-    #: Prefix of the step's ``<name>_attempts`` and ``<name>_error`` fields.
-    name: str
-    is_due: Callable[[Invoice], bool]
-    #: Does the work and returns the fields that record its success.
-    perform: Callable[[Invoice], dict[str, Any]]
 
 
 def store_pdf(invoice: Invoice) -> dict[str, Any]:
@@ -76,8 +54,14 @@ def sync_lexoffice(invoice: Invoice) -> dict[str, Any]:
     }
 
 
-PDF = Step("pdf", lambda invoice: not invoice.pdf, store_pdf)
-EMAIL = Step("email", lambda invoice: bool(invoice.pdf) and invoice.emailed_at is None, send_email)
+def _label(invoice: Invoice) -> str:
+    return f"Invoice {invoice.number}"
+
+
+PDF = Step("pdf", lambda invoice: not invoice.pdf, store_pdf, _label)
+EMAIL = Step(
+    "email", lambda invoice: bool(invoice.pdf) and invoice.emailed_at is None, send_email, _label
+)
 #: Booked with its PDF attached, so the PDF comes first.
 LEXOFFICE = Step(
     "lexoffice",
@@ -85,6 +69,7 @@ LEXOFFICE = Step(
         bool(invoice.pdf) and invoice.lexoffice_synced_at is None and not invoice.lexoffice_skipped
     ),
     sync_lexoffice,
+    _label,
 )
 STEPS = (PDF, EMAIL, LEXOFFICE)
 
@@ -96,43 +81,12 @@ def deliver_invoice(invoice_pk: int) -> None:
 
 
 def deliver(invoice_pk: int) -> dict[str, Outcome]:
-    outcomes = {}
-    for step in STEPS:
-        try:
-            outcomes[step.name] = run_step(invoice_pk, step)
-        except Exception:
-            # The lock or the record failed (database gone?): still never raise.
-            logger.exception("Invoice %s: %s step could not run", invoice_pk, step.name)
-            outcomes[step.name] = Outcome.FAILED
-    return outcomes
+    return {step.name: run_step(invoice_pk, step) for step in STEPS}
 
 
 def run_step(invoice_pk: int, step: Step, *, force: bool = False) -> Outcome:
-    """Perform ``step`` if due (or ``force``), holding the invoice's row lock.
-
-    Whether the step is due is read first without a lock, so a lock is only ever
-    held by a worker about to perform the step: a worker that finds the row
-    locked can skip it, knowing the holder does the step (or records its failure).
-    """
-    invoice = Invoice.objects.filter(pk=invoice_pk).first()
-    if invoice is None or not (force or step.is_due(invoice)):
-        return Outcome.NOT_DUE
-    with transaction.atomic():
-        invoice = _lock(invoice_pk)
-        if invoice is None:
-            return Outcome.BUSY
-        if not (force or step.is_due(invoice)):
-            return Outcome.NOT_DUE  # done by another worker since the first look
-        try:
-            with transaction.atomic():
-                changes = step.perform(invoice)
-        except Exception as error:
-            logger.exception("Invoice %s: %s step failed", invoice.number, step.name)
-            _record(invoice_pk, step, **{f"{step.name}_error": _describe(error)})
-            return Outcome.FAILED
-        _record(invoice_pk, step, **{f"{step.name}_error": ""}, **changes)
-        logger.info("Invoice %s: %s step done", invoice.number, step.name)
-        return Outcome.DONE
+    """Perform ``step`` if due (or ``force``); a locked invoice is skipped (``BUSY``)."""
+    return recorded_steps.run_step(Invoice.objects.all(), invoice_pk, step, force=force, log=logger)
 
 
 def resend_email(invoice_pk: int) -> Outcome:
@@ -154,19 +108,3 @@ def undelivered() -> QuerySet[Invoice]:
         | Q(emailed_at__isnull=True)
         | Q(lexoffice_synced_at__isnull=True, lexoffice_skipped=False)
     ).order_by("sequence")
-
-
-def _lock(invoice_pk: int) -> Invoice | None:
-    invoices = Invoice.objects.filter(pk=invoice_pk)
-    if connection.features.has_select_for_update_skip_locked:
-        invoices = invoices.select_for_update(skip_locked=True)
-    return invoices.first()
-
-
-def _record(invoice_pk: int, step: Step, **changes: Any) -> None:
-    attempts = f"{step.name}_attempts"
-    Invoice.objects.filter(pk=invoice_pk).update(**{attempts: F(attempts) + 1}, **changes)
-
-
-def _describe(error: Exception) -> str:
-    return f"{type(error).__name__}: {error}"[:2000]

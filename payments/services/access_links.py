@@ -7,7 +7,7 @@ database backend, for one) store a task's arguments in clear.
 
 The order: one transaction locks the guest's row, stores the new token's hash,
 sends the email and records ``access_link_sent_at``; it commits after the send,
-as an invoice's email does (``invoicing.delivery``). Against the two promises:
+as an invoice's email does (both are ``services.recorded_steps`` steps). Against the two promises:
 
 - *never a second working link while the first still works*: holds always. There
   is one hash column, so every new link revokes the one before; and a retry sends
@@ -34,13 +34,12 @@ send_access_links`` retries guests whose link was never sent.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from django.db import connection, transaction
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from payments.invoicing.delivery import Outcome
 from payments.models import GuestSubscription
 from payments.services.guest_tokens import hash_token, new_token
 from payments.services.guests import (
@@ -49,6 +48,7 @@ from payments.services.guests import (
     send_guest_access_email,
     site_base_url,
 )
+from payments.services.recorded_steps import Outcome, Step, run_step
 from payments.tasks import task
 
 logger = logging.getLogger(__name__)
@@ -82,52 +82,27 @@ def deliver_access_link(
     ``skip_locked``: answer BUSY instead of waiting for a row another process holds
     (several ``send_access_links`` at once).
     """
-    try:
-        return _deliver(guest_id, base_url, new_link=new_link, skip_locked=skip_locked)
-    except Exception:
-        # The lock or the record failed (database gone?): still never raise.
-        logger.exception("Guest subscription %s: the access link could not be sent", guest_id)
-        return Outcome.FAILED
+    step = Step(
+        "access_link",
+        is_due=lambda guest: guest.access_link_sent_at is None,
+        perform=lambda guest: _store_token_and_send(guest, base_url),
+        label=lambda guest: f"Guest subscription {guest.pk}",
+    )
+    return run_step(
+        GuestSubscription.objects.select_related("tier"),
+        guest_id,
+        step,
+        force=new_link,
+        skip_locked=skip_locked,
+        log=logger,
+    )
 
 
-def _deliver(guest_id: int, base_url: str, *, new_link: bool, skip_locked: bool) -> Outcome:
-    # A first look without the lock, so a lock is only taken to send.
-    if not new_link and not unsent().filter(pk=guest_id).exists():
-        return Outcome.NOT_DUE
-    with transaction.atomic():
-        guest = _lock(guest_id, skip_locked=skip_locked)
-        if guest is None:
-            return Outcome.BUSY if skip_locked else Outcome.NOT_DUE
-        if not new_link and guest.access_link_sent_at is not None:
-            return Outcome.NOT_DUE  # sent by another worker since the first look
-        try:
-            with transaction.atomic():
-                _store_token_and_send(guest, base_url)
-        except Exception as error:
-            logger.exception("Guest subscription %s: sending the access link failed", guest_id)
-            _record(guest_id, access_link_error=f"{type(error).__name__}: {error}"[:2000])
-            return Outcome.FAILED
-        _record(guest_id, access_link_error="", access_link_sent_at=timezone.now())
-        return Outcome.DONE
-
-
-def _store_token_and_send(guest: GuestSubscription, base_url: str) -> None:
+def _store_token_and_send(guest: GuestSubscription, base_url: str) -> dict[str, Any]:
     """The token lives in this frame and the email; the database gets its hash."""
     token = new_token()
     GuestSubscription.objects.filter(pk=guest.pk).update(token_hash=hash_token(token))
     language = email_language(guest.language)
     link = manage_link(token, language=language, base_url=base_url)
     send_guest_access_email(guest, link=link, language=language)
-
-
-def _lock(guest_id: int, *, skip_locked: bool) -> GuestSubscription | None:
-    guests = GuestSubscription.objects.select_related("tier").filter(pk=guest_id)
-    if skip_locked and connection.features.has_select_for_update_skip_locked:
-        return guests.select_for_update(skip_locked=True, of=("self",)).first()
-    return guests.select_for_update(of=("self",)).first()
-
-
-def _record(guest_id: int, **changes) -> None:
-    GuestSubscription.objects.filter(pk=guest_id).update(
-        access_link_attempts=F("access_link_attempts") + 1, **changes
-    )
+    return {"access_link_sent_at": timezone.now()}

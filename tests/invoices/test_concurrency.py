@@ -10,8 +10,9 @@ from django.core.management import call_command
 from django.db import connection, transaction
 
 from payments.invoicing import issue_invoice
-from payments.invoicing.delivery import Outcome, deliver
+from payments.invoicing.delivery import deliver
 from payments.models import Invoice
+from payments.services.recorded_steps import Outcome
 from tests.invoices.stripe_data import stripe_invoice
 from tests.mail_backends import use_mail_backend
 

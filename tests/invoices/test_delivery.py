@@ -8,9 +8,10 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 
-from payments.invoicing.delivery import Outcome, deliver, resend_email, undelivered
+from payments.invoicing.delivery import deliver, resend_email, undelivered
 from payments.lexoffice.client import default_client
 from payments.models import Invoice
+from payments.services.recorded_steps import Outcome
 from tests.invoices.stripe_data import stripe_invoice
 from tests.mail_backends import use_mail_backend
 

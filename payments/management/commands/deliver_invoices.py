@@ -11,7 +11,8 @@ from collections import Counter
 
 from django.core.management.base import BaseCommand, CommandError
 
-from payments.invoicing.delivery import Outcome, deliver, undelivered
+from payments.invoicing.delivery import deliver, undelivered
+from payments.services.recorded_steps import Outcome
 
 
 class Command(BaseCommand):

@@ -17,9 +17,9 @@ from django.core.validators import URLValidator
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from payments.invoicing.delivery import Outcome
 from payments.services.access_links import deliver_access_link, unsent
 from payments.services.guests import site_base_url
+from payments.services.recorded_steps import Outcome
 
 
 class Command(BaseCommand):

@@ -46,8 +46,8 @@ from payments.services.guests import (
     email_language,
     manage_link,
     send_guest_access_email,
-    site_base_url,
 )
+from payments.services.links import site_base_url
 from payments.services.recorded_steps import Outcome, Step, run_step
 from payments.tasks import task
 

@@ -32,6 +32,7 @@ from payments.models import (
     Subscription,
     SubscriptionTier,
 )
+from payments.services.links import absolute_url
 from payments.services.stripe_api import stripe_client
 
 #: Languages Stripe's hosted checkout page speaks (its ``locale`` parameter); any
@@ -90,16 +91,6 @@ class AlreadySubscribed(PaymentsError):
 class StartedCheckout:
     session_id: str
     url: str
-
-
-def absolute_url(path: str, request: HttpRequest | None = None) -> str:
-    """``SITE_URL`` + ``path`` when configured, else the URL the request came in on."""
-    site_url = payments_settings.SITE_URL
-    if site_url:
-        return site_url.rstrip("/") + path
-    if request is None:
-        raise PaymentsError("PAYMENTS['SITE_URL'] is needed to build links outside a request.")
-    return request.build_absolute_uri(path)
 
 
 def purchasable_tier(slug: Any) -> SubscriptionTier:

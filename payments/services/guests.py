@@ -11,7 +11,6 @@ import logging
 from urllib.parse import urlencode
 
 from django.core.mail import EmailMultiAlternatives
-from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
@@ -70,19 +69,6 @@ def email_language(preferred: str | None) -> str:
         translation.get_language() or "en", strict=False
     )
     return default.split("-")[0] if default.split("-")[0] in EMAIL_LANGUAGES else "en"
-
-
-def site_base_url(request: HttpRequest | None) -> str:
-    """``PAYMENTS["SITE_URL"]``, else the request's scheme and host: what links start with.
-
-    A plain string, so a task that builds the link later (maybe elsewhere) can
-    take it as an argument.
-    """
-    if payments_settings.SITE_URL:
-        return payments_settings.SITE_URL.rstrip("/")
-    if request is None:
-        raise ValueError("Set PAYMENTS['SITE_URL'] to build links outside a request.")
-    return f"{request.scheme}://{request.get_host()}"
 
 
 def manage_link(token: str, *, language: str, base_url: str) -> str:

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from payments.models import Customer, GuestSubscription, Subscription
-from payments.services.checkout import absolute_url
+from payments.services.links import absolute_url
 from payments.services.stripe_api import stripe_client
 from payments.views.callers import Caller, NotIdentified, UnknownToken, identify
 from payments.views.common import allow_methods, error_response, stripe_failure_as_502

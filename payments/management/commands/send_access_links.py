@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from payments.services.access_links import deliver_access_link, unsent
-from payments.services.guests import site_base_url
+from payments.services.links import NoSiteAddress, site_base_url
 from payments.services.recorded_steps import Outcome
 
 
@@ -66,7 +66,7 @@ class Command(BaseCommand):
         if site_url is None:
             try:
                 return site_base_url(None)
-            except ValueError:
+            except NoSiteAddress:
                 raise CommandError(
                     _("Links need the site's address: set PAYMENTS['SITE_URL'] or pass --site-url.")
                 ) from None

@@ -48,6 +48,7 @@ from django.db import transaction
 from payments.models import Customer, GuestSubscription, Subscription, SubscriptionTier
 from payments.services import guests
 from payments.services.access_links import send_access_link
+from payments.services.links import site_base_url
 from payments.services.subscriptions import (
     apply_stripe_subscription,
     lock_subscription_id,
@@ -217,7 +218,7 @@ def welcome_guest(guest: GuestSubscription, session: dict[str, Any], event: Stri
     unset: a worker has no request to build the link from.
     """
     guests.record_guest_checkout(guest, session["id"])
-    enqueue = partial(send_access_link.enqueue, guest.pk, guests.site_base_url(event.request))
+    enqueue = partial(send_access_link.enqueue, guest.pk, site_base_url(event.request))
     # robust: a task queue that is down must not fail a committed event; the
     # unsent link is left to ``manage.py send_access_links``.
     transaction.on_commit(enqueue, robust=True)

@@ -18,12 +18,11 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.conf import settings
 from django.utils import timezone
-from django.utils.translation import get_supported_language_variant
 
 from payments.conf import payments_settings
 from payments.models import GuestSubscription, Subscription, SubscriptionTier
+from payments.services.languages import buyer_language
 
 SELLER_KEYS = ("name", "address", "vat_id", "tax_number", "email", "small_business")
 
@@ -195,18 +194,11 @@ def language(
     subscription: Subscription | None,
     guest_subscription: GuestSubscription | None,
 ) -> str:
-    """The buyer's language when anything tells it, else the site's; always one it ships."""
+    """The language of the checkout, of the user, or Stripe's preferred one, else the site's."""
     customer = stripe_invoice.get("customer")
-    candidates = [
+    return buyer_language(
         getattr(guest_subscription, "language", ""),
         getattr(subscription, "language", ""),
         getattr(getattr(subscription, "user", None), "language", ""),
         *(customer.get("preferred_locales") or [] if isinstance(customer, dict) else []),
-        settings.LANGUAGE_CODE,
-    ]
-    for candidate in filter(None, candidates):
-        try:
-            return get_supported_language_variant(candidate)
-        except LookupError:
-            continue
-    return settings.LANGUAGE_CODE
+    )

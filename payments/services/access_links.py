@@ -43,10 +43,10 @@ from django.utils import timezone
 from payments.models import GuestSubscription
 from payments.services.guest_tokens import hash_token, new_token
 from payments.services.guests import (
-    email_language,
     manage_link,
     send_guest_access_email,
 )
+from payments.services.languages import buyer_language
 from payments.services.links import site_base_url
 from payments.services.recorded_steps import Outcome, Step, run_step
 from payments.tasks import task
@@ -102,7 +102,7 @@ def _store_token_and_send(guest: GuestSubscription, base_url: str) -> dict[str, 
     """The token lives in this frame and the email; the database gets its hash."""
     token = new_token()
     GuestSubscription.objects.filter(pk=guest.pk).update(token_hash=hash_token(token))
-    language = email_language(guest.language)
+    language = buyer_language(guest.language)
     link = manage_link(token, language=language, base_url=base_url)
     send_guest_access_email(guest, link=link, language=language)
     return {"access_link_sent_at": timezone.now()}

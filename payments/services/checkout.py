@@ -13,7 +13,6 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -32,6 +31,7 @@ from payments.models import (
     Subscription,
     SubscriptionTier,
 )
+from payments.services.languages import buyer_language
 from payments.services.links import absolute_url
 from payments.services.stripe_api import stripe_client
 
@@ -217,7 +217,7 @@ def start_checkout(
 
 
 def _session_params(tier: SubscriptionTier, request: HttpRequest) -> dict[str, Any]:
-    language = buyer_language()
+    language = buyer_language(translation.get_language())
     # The webhook reads the language back from the metadata: the access email and
     # the invoices are written in the language the buyer bought in.
     metadata = {"tier": tier.slug, "price_id": tier.stripe_price_id, "language": language}
@@ -230,10 +230,11 @@ def _session_params(tier: SubscriptionTier, request: HttpRequest) -> dict[str, A
         "cancel_url": absolute_url(reverse("payments:cancel"), request),
         "metadata": metadata,
         "subscription_data": {"metadata": metadata},
-        "locale": language if language in STRIPE_CHECKOUT_LOCALES else "auto",
+        "locale": stripe_locale(language),
     }
 
 
-def buyer_language() -> str:
-    """The active language's base code (``de`` for ``de-at``), as Stripe names locales."""
-    return (translation.get_language() or settings.LANGUAGE_CODE).split("-")[0].lower()
+def stripe_locale(language: str) -> str:
+    """Stripe names its checkout page's languages by base code (``de`` for ``de-at``)."""
+    base = language.split("-")[0]
+    return base if base in STRIPE_CHECKOUT_LOCALES else "auto"

@@ -22,9 +22,6 @@ from payments.services.identity import record_identity_event
 
 logger = logging.getLogger(__name__)
 
-#: Languages the access email ships in; anything else gets the site's default.
-EMAIL_LANGUAGES = ("de", "en")
-
 
 def create_guest_subscription(
     *,
@@ -58,17 +55,6 @@ def record_guest_checkout(guest: GuestSubscription, checkout_session_id: str) ->
         stripe_subscription_id=guest.stripe_subscription_id,
         checkout_session_id=checkout_session_id,
     )
-
-
-def email_language(preferred: str | None) -> str:
-    """``de`` or ``en`` from a Stripe locale (``de``, ``en-GB``, ``auto``) or a language code."""
-    code = (preferred or "").split("-")[0].lower()
-    if code in EMAIL_LANGUAGES:
-        return code
-    default = translation.get_supported_language_variant(
-        translation.get_language() or "en", strict=False
-    )
-    return default.split("-")[0] if default.split("-")[0] in EMAIL_LANGUAGES else "en"
 
 
 def manage_link(token: str, *, language: str, base_url: str) -> str:

@@ -48,6 +48,7 @@ from django.db import transaction
 from payments.models import Customer, GuestSubscription, Subscription, SubscriptionTier
 from payments.services import guests
 from payments.services.access_links import send_access_link
+from payments.services.languages import buyer_language
 from payments.services.links import site_base_url
 from payments.services.subscriptions import (
     apply_stripe_subscription,
@@ -157,7 +158,7 @@ def new_record(
         "stripe_subscription_id": subscription_id,
         "livemode": event.livemode,
         # The language the buyer checked out in: access email and invoices use it.
-        "language": guests.email_language(metadata.get("language") or session.get("locale")),
+        "language": buyer_language(metadata.get("language"), session.get("locale")),
     }
     user = buyer(session)
     if user is not None:

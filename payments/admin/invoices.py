@@ -15,8 +15,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from payments.formatting import money
 from payments.invoicing.delivery import PDF, resend_email, retry_lexoffice, run_step
-from payments.invoicing.formatting import money
 from payments.invoicing.pdf import pdf_filename
 from payments.models import Invoice
 from payments.services.recorded_steps import Outcome

@@ -16,7 +16,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from payments.conf import payments_settings
-from payments.invoicing.formatting import money
+from payments.formatting import money
 from payments.invoicing.pdf import pdf_filename
 from payments.models import Invoice
 

@@ -25,7 +25,7 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
-from payments.invoicing.formatting import money, rate
+from payments.formatting import money, rate
 from payments.invoicing.snapshot import timestamp
 from payments.models import Invoice
 

@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.formats import number_format
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from payments.conf import payments_settings
+from payments.formatting import major_units
 from payments.models import SubscriptionTier
 from payments.services.checkout import has_active_subscription
 from payments.views.common import allow_methods
-
-#: ISO 4217 currencies Stripe counts in whole units (no minor unit).
-ZERO_DECIMAL_CURRENCIES = frozenset(
-    {"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga"}
-    | {"pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf"}
-)
 
 
 @allow_methods("GET", "HEAD")
@@ -53,10 +46,8 @@ def display_price(unit_amount: int | None, currency: str) -> str:
     """``990, "eur"`` as ``9.90 EUR`` (localised digits); empty without an amount."""
     if unit_amount is None:
         return ""
-    if currency.lower() in ZERO_DECIMAL_CURRENCIES:
-        return f"{number_format(unit_amount, use_l10n=True)} {currency.upper()}"
-    amount = Decimal(unit_amount) / 100
-    return f"{number_format(amount, 2, use_l10n=True)} {currency.upper()}"
+    amount, places = major_units(unit_amount, currency)
+    return f"{number_format(amount, places, use_l10n=True)} {currency.upper()}"
 
 
 @ensure_csrf_cookie

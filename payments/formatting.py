@@ -20,10 +20,16 @@ SYMBOLS = {"eur": "€", "usd": "$", "gbp": "£", "chf": "CHF"}
 SYMBOL_AFTER = frozenset({"de", "fr", "es", "it", "nl", "pl", "cs", "sv", "fi"})
 
 
+def major_units(minor_units: int, currency: str) -> tuple[Decimal, int]:
+    """Stripe's integer amount as a decimal, with the currency's number of places."""
+    places = 0 if currency.lower() in ZERO_DECIMAL_CURRENCIES else 2
+    return Decimal(minor_units).scaleb(-places), places
+
+
 def money(minor_units: int, currency: str, language: str) -> str:
+    """An invoice amount the way the buyer's language writes it ("11,90 €")."""
     currency = currency.lower()
-    places = 0 if currency in ZERO_DECIMAL_CURRENCIES else 2
-    amount = Decimal(minor_units).scaleb(-places)
+    amount, places = major_units(minor_units, currency)
     symbol = SYMBOLS.get(currency, currency.upper())
     with translation.override(language):
         digits = formats.number_format(amount, places, use_l10n=True, force_grouping=True)

@@ -26,8 +26,8 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
 from payments.formatting import money, rate
-from payments.invoicing.snapshot import timestamp
 from payments.models import Invoice
+from payments.services.stripe_api import stripe_time
 
 TEMPLATE = "payments/invoice/invoice.html"
 STATIC_ROOT = Path(__file__).resolve().parent.parent / "static" / "payments"
@@ -97,8 +97,8 @@ def invoice_context(invoice: Invoice) -> dict[str, Any]:
             {
                 **line,
                 "amount_display": money(line["amount"], currency, invoice.language),
-                "period_start": timestamp(line["period_start"]),
-                "period_end": timestamp(line["period_end"]),
+                "period_start": stripe_time(line["period_start"]),
+                "period_end": stripe_time(line["period_end"]),
             }
             for line in invoice.lines
         ],

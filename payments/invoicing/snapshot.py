@@ -14,7 +14,7 @@ the tax and the taxable amount Stripe reported.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -23,17 +23,14 @@ from django.utils import timezone
 from payments.conf import payments_settings
 from payments.models import GuestSubscription, Subscription, SubscriptionTier
 from payments.services.languages import buyer_language
+from payments.services.stripe_api import stripe_time
 
 SELLER_KEYS = ("name", "address", "vat_id", "tax_number", "email", "small_business")
 
 
-def timestamp(value: int | None) -> datetime | None:
-    return datetime.fromtimestamp(value, tz=UTC) if value else None
-
-
 def issued_at(stripe_invoice: dict[str, Any]) -> datetime:
     paid_at = (stripe_invoice.get("status_transitions") or {}).get("paid_at")
-    return timestamp(paid_at) or timezone.now()
+    return stripe_time(paid_at) or timezone.now()
 
 
 def buyer(stripe_invoice: dict[str, Any], fallback_email: str) -> dict[str, Any]:
@@ -118,8 +115,8 @@ def service_period(
     starts = [line["period_start"] for line in invoice_lines if line["period_start"]]
     ends = [line["period_end"] for line in invoice_lines if line["period_end"]]
     if starts and ends:
-        return timestamp(min(starts)), timestamp(max(ends))
-    return timestamp(stripe_invoice.get("period_start")), timestamp(
+        return stripe_time(min(starts)), stripe_time(max(ends))
+    return stripe_time(stripe_invoice.get("period_start")), stripe_time(
         stripe_invoice.get("period_end")
     )
 

@@ -9,6 +9,7 @@ working in tests.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -47,3 +48,8 @@ def to_dict(obj: stripe.StripeObject | dict[str, Any]) -> dict[str, Any]:
     if isinstance(obj, stripe.StripeObject):
         return obj.to_dict(for_json=True)
     return obj
+
+
+def stripe_time(value: int | None) -> datetime | None:
+    """Stripe's Unix seconds as an aware datetime (None for a missing or zero time)."""
+    return datetime.fromtimestamp(value, tz=UTC) if value else None

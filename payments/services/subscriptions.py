@@ -18,6 +18,7 @@ from typing import Any
 from django.db import connection
 
 from payments.models import GuestSubscription, Subscription, SubscriptionTier
+from payments.services.stripe_api import stripe_time
 
 #: Where every subscription starts; Stripe never moves one back into it.
 STARTING_STATUS = "incomplete"
@@ -37,7 +38,7 @@ def subscription_period_end(stripe_subscription: dict[str, Any]) -> datetime | N
     end = (items[0].get("current_period_end") if items else None) or stripe_subscription.get(
         "current_period_end"
     )
-    return datetime.fromtimestamp(end, tz=UTC) if end else None
+    return stripe_time(end)
 
 
 def tier_for_price(price_id: str | None) -> SubscriptionTier | None:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
 
 from payments.models import StripeCheckoutEvent
+from payments.services.stripe_api import stripe_time
 
 Outcome = StripeCheckoutEvent.Outcome
 
@@ -37,7 +38,7 @@ class StripeEvent:
             id=payload["id"],
             type=payload["type"],
             livemode=payload["livemode"],
-            created=datetime.fromtimestamp(payload["created"], tz=UTC),
+            created=stripe_time(payload["created"]),
             object=payload["data"]["object"],
             payload=payload,
             request=request,

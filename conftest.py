@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-pytest_plugins = ["payments.testing.pytest_plugin", "payments.testing.pytest_lexoffice"]
+pytest_plugins = ["payments.testing.pytest_plugin"]
 
 
 def _on_postgres() -> bool:

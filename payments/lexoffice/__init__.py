@@ -6,7 +6,7 @@ save the invoice: the caller records the id, the time and any error.
 
 ``payments.lexoffice.client`` holds the HTTP client (timeouts, the process-wide
 2 requests/s limiter, 429 handling); ``payments.testing.fake_lexoffice`` a local
-fake of the API and ``payments.testing.pytest_lexoffice`` the ``fake_lexoffice``
+fake of the API, and ``payments.testing.pytest_plugin`` its ``fake_lexoffice``
 pytest fixture.
 """
 

@@ -1,9 +1,10 @@
-"""pytest fixtures for sites testing their Stripe flows offline.
+"""pytest fixtures for sites testing their Stripe flows and bookkeeping offline.
 
 Enable with ``pytest_plugins = ["payments.testing.pytest_plugin"]`` in a root
-``conftest.py``. One fake server runs per test session (starting a server per test
-would dominate a suite's time); each test gets it emptied, and ``PAYMENTS`` pointed
-at it while keeping the site's other settings.
+``conftest.py``. ``fake_stripe``: one fake Stripe runs per test session (starting a
+server per test would dominate a suite's time), each test gets it emptied.
+``fake_lexoffice``: a fake Lexoffice per test. Each points ``PAYMENTS`` at its fake
+while keeping the site's other settings.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from payments.testing.fake_lexoffice import FakeLexoffice
 from payments.testing.fake_stripe import FakeStripe
 
 FALLBACK_KEYS = {"TEST": "sk_test_fake_stripe", "LIVE": "sk_live_fake_stripe"}
@@ -42,3 +44,15 @@ def fake_stripe(fake_stripe_server: FakeStripe, settings) -> FakeStripe:
             payments[f"STRIPE_{mode}_SECRET_KEY"] = fallback
     settings.PAYMENTS = payments
     return fake_stripe_server
+
+
+@pytest.fixture
+def fake_lexoffice(settings) -> Iterator[FakeLexoffice]:
+    """A fake Lexoffice that the bookkeeping client talks to for this test."""
+    with FakeLexoffice() as fake:
+        settings.PAYMENTS = {
+            **getattr(settings, "PAYMENTS", {}),
+            "LEXOFFICE_API_BASE": fake.url,
+            "LEXOFFICE_API_KEY": fake.api_key,
+        }
+        yield fake

@@ -1,7 +1,7 @@
 """Fixtures for the Lexoffice tests.
 
-``fake_lexoffice`` comes from the ``payments.testing.pytest_lexoffice`` plugin, which
-the root ``conftest.py`` lists.
+``fake_lexoffice`` comes from ``payments.testing.pytest_plugin``, which the root
+``conftest.py`` lists.
 """
 
 import pytest

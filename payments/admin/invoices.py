@@ -17,7 +17,6 @@ from django.utils.translation import ngettext
 
 from payments.formatting import money
 from payments.invoicing.delivery import PDF, resend_email, retry_lexoffice, run_step
-from payments.invoicing.pdf import pdf_filename
 from payments.models import Invoice
 from payments.services.recorded_steps import Outcome
 
@@ -131,7 +130,7 @@ class InvoiceAdmin(admin.ModelAdmin):
         return FileResponse(
             invoice.pdf.open("rb"),
             as_attachment=True,
-            filename=pdf_filename(invoice),
+            filename=invoice.pdf_filename,
             content_type="application/pdf",
         )
 

@@ -20,7 +20,6 @@ from django.utils import timezone
 
 from payments.conf import payments_settings
 from payments.invoicing.mail import build_invoice_email
-from payments.invoicing.pdf import pdf_filename, render_invoice_pdf
 from payments.lexoffice import book_invoice
 from payments.models import Invoice
 from payments.services import recorded_steps
@@ -31,7 +30,11 @@ logger = logging.getLogger(__name__)
 
 
 def store_pdf(invoice: Invoice) -> dict[str, Any]:
-    invoice.pdf.save(pdf_filename(invoice), ContentFile(render_invoice_pdf(invoice)), save=False)
+    # Imported here: WeasyPrint takes about 0.4 s to import, which every process
+    # that loads the admin or this module would pay; only renderers need it.
+    from payments.invoicing.pdf import render_invoice_pdf
+
+    invoice.pdf.save(invoice.pdf_filename, ContentFile(render_invoice_pdf(invoice)), save=False)
     return {"pdf": invoice.pdf.name}
 
 

@@ -17,7 +17,6 @@ from django.utils import translation
 
 from payments.conf import payments_settings
 from payments.formatting import money
-from payments.invoicing.pdf import pdf_filename
 from payments.models import Invoice
 
 ANYMAIL_TAG = "invoice"
@@ -36,7 +35,7 @@ def build_invoice_email(invoice: Invoice, pdf: bytes) -> EmailMultiAlternatives:
         to=[invoice.email],
     )
     message.attach_alternative(html, "text/html")
-    message.attach(pdf_filename(invoice), pdf, "application/pdf")
+    message.attach(invoice.pdf_filename, pdf, "application/pdf")
     message.tags = [ANYMAIL_TAG]
     message.metadata = {"invoice_number": invoice.number}
     return message

@@ -83,10 +83,6 @@ def _release_rendering_resources() -> None:
     _per_thread.__dict__.clear()
 
 
-def pdf_filename(invoice: Invoice) -> str:
-    return f"{invoice.number}.pdf"
-
-
 def invoice_context(invoice: Invoice) -> dict[str, Any]:
     currency = invoice.currency
     return {

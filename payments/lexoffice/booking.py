@@ -89,7 +89,7 @@ def book_invoice(invoice: Invoice, *, client: LexofficeClient | None = None) -> 
         has_file = bool(voucher.get("files"))
         logger.info("Invoice %s already booked as voucher %s", invoice.number, voucher_id)
     if not has_file:
-        client.upload_voucher_file(voucher_id, pdf, pdf_filename(invoice))
+        client.upload_voucher_file(voucher_id, pdf, invoice.pdf_filename)
     return voucher_id
 
 
@@ -231,10 +231,6 @@ def invoice_pdf_bytes(invoice: Invoice) -> bytes:
             f"{MAX_FILE_BYTES} Lexoffice accepts."
         )
     return content
-
-
-def pdf_filename(invoice: Invoice) -> str:
-    return f"{invoice.number}.pdf"
 
 
 def remark(invoice: Invoice) -> str:

@@ -178,6 +178,11 @@ class Invoice(models.Model):
         return instance
 
     @property
+    def pdf_filename(self) -> str:
+        """The PDF's name wherever it goes: storage, email attachment, Lexoffice."""
+        return f"{self.number}.pdf"
+
+    @property
     def is_small_business(self) -> bool:
         """Issued under §19 UStG: no VAT charged, a note instead of a tax line."""
         return bool(self.seller.get("small_business"))

@@ -207,3 +207,26 @@ def test_rendering_fetches_nothing_beyond_the_packages_static_files(issue, setti
 def test_the_fetcher_refuses_everything_but_package_static_files(url):
     with pytest.raises(ValueError):
         PackageStaticFetcher().fetch(url)
+
+
+def test_starting_the_site_does_not_load_weasyprint():
+    """WeasyPrint costs about 0.4 s to import: only processes that render pay it."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    probe = (
+        "import django, sys; django.setup(); "
+        "from django.contrib import admin; admin.autodiscover(); "
+        "import payments.invoicing.delivery, payments.webhooks.views; "
+        "print('weasyprint' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=Path(__file__).resolve().parents[2],
+        env={"DJANGO_SETTINGS_MODULE": "tests.settings", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.strip() == "False"

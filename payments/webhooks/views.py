@@ -14,10 +14,10 @@ from typing import Any
 import stripe
 from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
-from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
 from payments.conf import payments_settings
+from payments.views.common import allow_methods, json_error
 from payments.webhooks.processing import process_event
 from payments.webhooks.registry import StripeEvent
 
@@ -28,27 +28,21 @@ class BadWebhookRequest(ValueError):
     """The request is not a valid, signed Stripe event; answered with 400."""
 
 
-class StripeWebhookView(View):
-    http_method_names = ["post"]
-
-    def post(self, request: HttpRequest) -> JsonResponse:
-        try:
-            validate_request(request)
-            event = parse_event(request)
-        except BadWebhookRequest as exc:
-            logger.warning("Rejected a webhook request: %s", exc)
-            return JsonResponse({"error": str(exc)}, status=400)
-        try:
-            result = process_event(event)
-        except Exception:
-            # Already logged and recorded with its traceback by process_event.
-            return JsonResponse({"error": _("The event could not be processed.")}, status=500)
-        return JsonResponse({"received": True, "result": result.value})
-
-    def http_method_not_allowed(self, request: HttpRequest, *args: Any, **kwargs: Any):
-        response = JsonResponse({"error": _("Only POST is allowed.")}, status=405)
-        response["Allow"] = "POST"
-        return response
+@csrf_exempt
+@allow_methods("POST")
+def webhook(request: HttpRequest) -> JsonResponse:
+    try:
+        validate_request(request)
+        event = parse_event(request)
+    except BadWebhookRequest as exc:
+        logger.warning("Rejected a webhook request: %s", exc)
+        return json_error(str(exc), 400)
+    try:
+        result = process_event(event)
+    except Exception:
+        # Already logged and recorded with its traceback by process_event.
+        return json_error(_("The event could not be processed."), 500)
+    return JsonResponse({"received": True, "result": result.value})
 
 
 def validate_request(request: HttpRequest) -> None:
@@ -96,8 +90,3 @@ def is_stripe_event(payload: Any) -> bool:
 
 def _is_text(value: Any, *, max_length: int) -> bool:
     return isinstance(value, str) and 0 < len(value) <= max_length
-
-
-#: Exempt as a whole rather than by ``method_decorator`` on ``dispatch``, which
-#: would rebuild the decorated method on every request (a duplicate's budget).
-webhook = csrf_exempt(StripeWebhookView.as_view())

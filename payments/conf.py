@@ -33,6 +33,15 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+def configured_settings() -> dict[str, Any] | None:
+    """``settings.PAYMENTS`` if it is a dict (a missing one counts as empty), else None.
+
+    The system checks read this, so a malformed value is reported, not raised.
+    """
+    value = getattr(django_settings, "PAYMENTS", {})
+    return value if isinstance(value, dict) else None
+
+
 class PaymentsSettings:
     """Attribute access to the ``PAYMENTS`` dict, falling back to ``DEFAULTS``."""
 
@@ -43,10 +52,10 @@ class PaymentsSettings:
 
     @staticmethod
     def user_settings() -> dict[str, Any]:
-        value = getattr(django_settings, "PAYMENTS", {})
-        if not isinstance(value, dict):
+        value = configured_settings()
+        if value is None:
             raise PaymentsImproperlyConfigured(
-                f"settings.PAYMENTS must be a dict, not {type(value).__name__}."
+                f"settings.PAYMENTS must be a dict, not {type(django_settings.PAYMENTS).__name__}."
             )
         return value
 

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.checks import Error, Warning, register
 
 from payments.conf import DEFAULTS
+from payments.conf import configured_settings as user_settings
 from payments.models import Invoice, InvoiceNumberSequence
 
 TAG = "payments"
@@ -30,12 +31,6 @@ INVOICE_PREFIX_PATTERN = re.compile(r"[A-Za-z0-9._-]*")
 INVOICE_NUMBER_DIGITS = 10
 
 DJANGO_DEFAULT_FROM_EMAIL = "webmaster@localhost"
-
-
-def user_settings() -> dict[str, Any] | None:
-    """``settings.PAYMENTS`` if it is a dict (a missing one counts as empty), else None."""
-    value = getattr(settings, "PAYMENTS", {})
-    return value if isinstance(value, dict) else None
 
 
 def setting(name: str) -> Any:

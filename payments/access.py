@@ -24,7 +24,6 @@ from django.shortcuts import redirect
 
 from payments.conf import payments_settings
 from payments.models import (
-    ACCESS_GRANTING_STATUSES,
     GuestSubscription,
     Subscription,
     SubscriptionTier,
@@ -46,12 +45,8 @@ def features_for(user: Any) -> frozenset[str]:
     """Features granted to ``user`` by their subscriptions and linked guest subscriptions."""
     if user is None or not user.is_authenticated:
         return frozenset()
-    own = Subscription.objects.filter(
-        tier=OuterRef("pk"), user=user, status__in=ACCESS_GRANTING_STATUSES
-    )
-    linked = GuestSubscription.objects.filter(
-        tier=OuterRef("pk"), user=user, status__in=ACCESS_GRANTING_STATUSES
-    )
+    own = Subscription.objects.granting_access().filter(tier=OuterRef("pk"), user=user)
+    linked = GuestSubscription.objects.granting_access().filter(tier=OuterRef("pk"), user=user)
     return features_of_tiers(SubscriptionTier.objects.filter(Exists(own) | Exists(linked)))
 
 

@@ -30,6 +30,12 @@ class Customer(models.Model):
         return self.stripe_customer_id
 
 
+class SubscriptionQuerySet(models.QuerySet):
+    def granting_access(self) -> SubscriptionQuerySet:
+        """Subscriptions whose status unlocks their tier's features (paid or trialing)."""
+        return self.filter(status__in=ACCESS_GRANTING_STATUSES)
+
+
 class SubscriptionStateFields(models.Model):
     """State that Stripe's ``customer.subscription.*`` events keep current.
 
@@ -60,6 +66,8 @@ class SubscriptionStateFields(models.Model):
     stripe_state_at = models.DateTimeField(_("state as of"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = SubscriptionQuerySet.as_manager()
 
     class Meta:
         abstract = True

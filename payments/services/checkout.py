@@ -25,7 +25,6 @@ from django.utils.translation import gettext as _
 from payments.conf import payments_settings
 from payments.exceptions import PaymentsError
 from payments.models import (
-    ACCESS_GRANTING_STATUSES,
     Customer,
     GuestSubscription,
     Subscription,
@@ -136,10 +135,9 @@ def buyer_email(value: Any) -> str:
 
 def has_active_subscription(user: AbstractBaseUser) -> bool:
     """Whether ``user`` pays for a tier already, as an account or a claimed guest."""
-    granting = {"user": user, "status__in": ACCESS_GRANTING_STATUSES}
     return (
-        Subscription.objects.filter(**granting).exists()
-        or GuestSubscription.objects.filter(**granting).exists()
+        Subscription.objects.granting_access().filter(user=user).exists()
+        or GuestSubscription.objects.granting_access().filter(user=user).exists()
     )
 
 

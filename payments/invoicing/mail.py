@@ -41,9 +41,7 @@ def _build_email(
     document: Invoice | CreditNote, pdf: bytes, kind: str, context: dict[str, Any]
 ) -> EmailMultiAlternatives:
     with translation.override(document.language):
-        subject = " ".join(
-            render_to_string(f"payments/email/{kind}_subject.txt", context).split()
-        )
+        subject = " ".join(render_to_string(f"payments/email/{kind}_subject.txt", context).split())
         text = render_to_string(f"payments/email/{kind}.txt", context)
         html = render_to_string(f"payments/email/{kind}.html", context)
     message = EmailMultiAlternatives(

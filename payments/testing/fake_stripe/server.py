@@ -308,7 +308,8 @@ class FakeStripe:
             params["amount"] = amount
         total = amount if amount is not None else None
         if total is not None and not any(
-            key in params for key in ("refund_amount", "credit_amount", "out_of_band_amount")
+            key in params
+            for key in ("refund_amount", "credit_amount", "out_of_band_amount", "refunds")
         ):
             params["refund_amount" if refund else "out_of_band_amount"] = total
         _, events = refunds.create_credit_note(self.state, {"invoice": invoice_id, **params})

@@ -8,6 +8,7 @@ from django.core import mail
 
 from payments.models import Invoice
 from payments.testing.factories import SubscriptionTierFactory
+from tests.invoices.conftest import issue, payments_settings, reader_tier  # noqa: F401
 from tests.webhooks import stripe_events as se
 
 

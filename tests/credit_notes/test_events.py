@@ -175,3 +175,25 @@ def test_a_refund_changes_no_subscription(fake_stripe, webhook, paid_invoice):
 
     guest.refresh_from_db()
     assert guest.status == "active"  # until Stripe's own subscription event says otherwise
+
+
+def test_credit_note_issued_is_sent_after_the_commit_and_a_failing_receiver_is_harmless(
+    fake_stripe, webhook, paid_invoice
+):
+    from payments.signals import credit_note_issued
+
+    invoice = paid_invoice()
+    received = []
+
+    def receiver(sender, credit_note, **kwargs):
+        received.append((sender, credit_note.number, CreditNote.objects.count()))
+        raise RuntimeError("a site's receiver that breaks")
+
+    credit_note_issued.connect(receiver)
+    try:
+        statuses = webhook(*fake_stripe.credit_invoice(invoice.stripe_invoice_id, deliver=False))
+    finally:
+        credit_note_issued.disconnect(receiver)
+
+    assert statuses == [200, 200]
+    assert received == [(CreditNote, "ST-000001", 1)]  # once, with the committed row

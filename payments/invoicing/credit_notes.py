@@ -44,6 +44,7 @@ from payments.invoicing import snapshot
 from payments.invoicing.numbering import allocate_invoice_number
 from payments.models import CreditNote, Invoice
 from payments.services.stripe_api import stripe_client, stripe_time, to_dict
+from payments.services.subscriptions import find_subscription_record
 from payments.signals import credit_note_issued
 
 logger = logging.getLogger(__name__)
@@ -233,14 +234,35 @@ def first_unclaimed(refund_ids: Iterable[str]) -> str | None:
 
 
 def issued_invoice(stripe_invoice_id: str | dict[str, Any] | None) -> Invoice | None:
+    """The Invoice a credit corrects; issued now if Stripe's invoice was paid for one of
+    our subscriptions but its ``invoice.paid`` has not been handled yet (a refund can
+    overtake an invoice event that Stripe is still retrying)."""
     if isinstance(stripe_invoice_id, dict):
         stripe_invoice_id = stripe_invoice_id.get("id")
     if not stripe_invoice_id:
         return None
     invoice = Invoice.objects.filter(stripe_invoice_id=stripe_invoice_id).first()
     if invoice is None:
+        invoice = issue_overtaken_invoice(stripe_invoice_id)
+    if invoice is None:
         logger.info("Stripe invoice %s was not issued here; nothing to credit", stripe_invoice_id)
     return invoice
+
+
+def issue_overtaken_invoice(stripe_invoice_id: str) -> Invoice | None:
+    # The invoice handlers own issuing from a Stripe invoice; imported here because
+    # they import this package.
+    from payments.webhooks.handlers.invoices import (
+        invoice_subscription_id,
+        issue_linked_invoice,
+    )
+    from payments.webhooks.stripe_objects import retrieve_invoice
+
+    stripe_invoice = retrieve_invoice(stripe_invoice_id)
+    record = find_subscription_record(invoice_subscription_id(stripe_invoice))
+    if stripe_invoice.get("status") != "paid" or record is None:
+        return None
+    return issue_linked_invoice(stripe_invoice, record)
 
 
 def linked_refund_ids(stripe_credit_note: dict[str, Any]) -> list[str]:

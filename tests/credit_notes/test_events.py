@@ -4,8 +4,11 @@ whichever event arrives, in either order, however often."""
 from __future__ import annotations
 
 import pytest
+from django.test import override_settings
 
+from payments import tasks
 from payments.models import CreditNote, Invoice, StripeCheckoutEvent
+from payments.testing.factories import SubscriptionTierFactory
 from tests.credit_notes.conftest import by_type, credit_note_emails
 
 pytestmark = pytest.mark.django_db
@@ -197,3 +200,34 @@ def test_credit_note_issued_is_sent_after_the_commit_and_a_failing_receiver_is_h
 
     assert statuses == [200, 200]
     assert received == [(CreditNote, "ST-000001", 1)]  # once, with the committed row
+
+
+@pytest.mark.parametrize("event_type", ["credit_note.created", "charge.refunded"])
+def test_a_refund_that_overtakes_its_invoice_paid_issues_the_invoice_first(
+    fake_stripe, webhook, event_type
+):
+    """Stripe is still retrying invoice.paid (our endpoint failed it) when the refund comes."""
+    price = fake_stripe.create_price(1000, product_name="Reader")
+    tier = SubscriptionTierFactory(slug="reader-x", stripe_price_id_test=price["id"])
+    session = fake_stripe.create_checkout_session(
+        price["id"], customer_email="ada@example.com", metadata={"tier": tier.slug}
+    )
+    checkout, created, paid = fake_stripe.complete_checkout(session["id"], deliver=False)
+    with override_settings(TASKS={"default": {"BACKEND": dummy_task_backend()}}):
+        webhook(checkout, created)  # the checkout's own invoice task does not run
+    assert not Invoice.objects.exists()
+    stripe_invoice_id = paid["data"]["object"]["id"]
+    events = by_type(fake_stripe.credit_invoice(stripe_invoice_id, 500, deliver=False))
+
+    assert webhook(events[event_type], paid) == [200, 200]
+
+    invoice = Invoice.objects.get()
+    assert invoice.stripe_invoice_id == stripe_invoice_id
+    assert invoice.guest_subscription is not None
+    credit_note = CreditNote.objects.get()
+    assert credit_note.invoice == invoice
+    assert (invoice.number, credit_note.number) == ("RE-000001", "ST-000001")
+
+
+def dummy_task_backend() -> str:
+    return tasks.task.__module__.rsplit(".", 1)[0] + ".backends.dummy.DummyBackend"

@@ -104,7 +104,11 @@ def credit_refunded_charge(charge: dict[str, Any]) -> list[CreditNote]:
             continue
         if stripe_credit_notes is None:
             stripe_credit_notes = list_credit_notes(invoice.stripe_invoice_id)
-        linking = [c for c in stripe_credit_notes if refund["id"] in linked_refund_ids(c)]
+        linking = [
+            note
+            for note in stripe_credit_notes
+            if note.get("status") != "void" and refund["id"] in linked_refund_ids(note)
+        ]
         credit_note = (
             credit_stripe_credit_note(linking[0]) if linking else credit_refund(refund, invoice)
         )

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 from django.core import mail
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from payments.invoicing.credit_notes import credit_refund, credit_stripe_credit_note
 from payments.models import CreditNote
@@ -199,3 +200,15 @@ def test_a_credit_note_is_never_deleted_and_its_issued_fields_never_change(issue
         CreditNote.objects.get(pk=credit_note.pk).delete()
     with pytest.raises(ImmutableRecordError):
         CreditNote.objects.all().delete()
+
+
+def test_issuing_takes_the_same_few_queries_however_many_credits_came_before(issue):
+    """The credited rest is one aggregate, not a query per earlier credit note."""
+    invoice = issue(stripe_invoice(net=10000, tax=1900))
+    counts = []
+    for _ in range(4):
+        with CaptureQueriesContext(connection) as queries, transaction.atomic():
+            credit_refund(refund(100), invoice)
+        counts.append(len(queries))
+    # The first also creates the ST- sequence row.
+    assert counts[1:] == [counts[1]] * 3 and counts[1] <= 10, counts

@@ -3,6 +3,8 @@ back with pypdf) in both languages, and the email carrying it."""
 
 from __future__ import annotations
 
+from xml.etree import ElementTree
+
 import pytest
 from django.core import mail
 from django.db import connection, transaction
@@ -10,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from payments.invoicing.credit_notes import credit_refund, credit_stripe_credit_note
 from payments.models import CreditNote
-from tests.invoices.helpers import pdf_reader, pdf_text
+from tests.invoices.helpers import pdf_bytes, pdf_reader, pdf_text
 from tests.invoices.stripe_data import stripe_invoice
 from tests.webhooks.stripe_events import resource, unique
 
@@ -212,3 +214,48 @@ def test_issuing_takes_the_same_few_queries_however_many_credits_came_before(iss
         counts.append(len(queries))
     # The first also creates the ST- sequence row.
     assert counts[1:] == [counts[1]] * 3 and counts[1] <= 10, counts
+
+
+def test_the_pdf_is_pdf_a_3b_like_the_invoices(issue, credit):
+    from tests.invoices.test_pdf import PDFA_ID, RDF
+
+    reader = pdf_reader(pdf_bytes(credit(credit_refund, refund(500), issue(stripe_invoice()))))
+
+    xmp = ElementTree.fromstring(reader.trailer["/Root"]["/Metadata"].get_object().get_data())
+    conformance = {
+        element.get(f"{{{PDFA_ID}}}{name}")
+        for element in xmp.iter(f"{{{RDF}}}Description")
+        for name in ("part", "conformance")
+    } - {None}
+    assert conformance == {"3", "B"}
+    assert reader.metadata.title == "Cancellation invoice ST-000001"
+
+
+def test_a_credit_note_of_an_older_api_version_is_read_from_refund_and_tax_amounts(issue, credit):
+    """Before 2025-03-31: ``refund`` (one ID) and ``tax_amounts`` instead of
+    ``refunds[]`` and ``total_taxes``."""
+    invoice = issue(stripe_invoice(net=1000, tax=190))
+    stripe_note = resource(
+        "credit_note",
+        id=unique("cn"),
+        invoice=invoice.stripe_invoice_id,
+        currency="eur",
+        total=1190,
+        total_excluding_tax=1000,
+        refund="re_old_api",
+        tax_amounts=[
+            {"amount": 190, "inclusive": False, "tax_rate": "txr_19", "taxable_amount": 1000}
+        ],
+    )
+    for key in ("refunds", "total_taxes"):
+        stripe_note.pop(key)
+
+    credit_note = credit(credit_stripe_credit_note, stripe_note)
+
+    assert credit_note.stripe_refund_id == "re_old_api"
+    assert credit_note.tax_breakdown[0] | {"reasons": []} == {
+        "rate": "19",
+        "net": 1000,
+        "tax": 190,
+        "reasons": [],
+    }

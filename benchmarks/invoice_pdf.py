@@ -1,6 +1,10 @@
 """Invoice PDF rendering against WeasyPrint's floor: a blank page, same process.
 
-Goal: at most 2x the floor. HarfBuzz's subsetter (``libharfbuzz-subset0``) is what
+Goal: at most 2x the floor. A cancellation invoice (Stornorechnung) is rendered
+from the same template machinery; its goal is the invoice PDF's time within 10 %,
+measured against the invoice PDF as its floor.
+
+HarfBuzz's subsetter (``libharfbuzz-subset0``) is what
 makes font embedding cheap; without it WeasyPrint falls back to fontTools and the
 ratio is several times worse.
 
@@ -44,8 +48,9 @@ def run() -> None:
     from weasyprint import HTML
 
     from payments.invoicing import issue_invoice
-    from payments.invoicing.pdf import render_invoice_pdf
-    from payments.models import Invoice
+    from payments.invoicing.credit_notes import credit_refund
+    from payments.invoicing.pdf import render_credit_note_pdf, render_invoice_pdf
+    from payments.models import CreditNote, Invoice
     from tests.invoices.stripe_data import stripe_invoice
 
     subsetter = ctypes.util.find_library("harfbuzz-subset")
@@ -63,4 +68,17 @@ def run() -> None:
             rendering,
             floor,
             count_queries(lambda: render_invoice_pdf(invoice)),
+        )
+        with transaction.atomic():
+            refund = {"id": "re_bench", "amount": 500, "created": None, "reason": None}
+            credit_note = credit_refund(refund, invoice)
+        credit_note = CreditNote.objects.select_related("invoice").get(pk=credit_note.pk)
+        invoice_again, credit_rendering = interleaved_medians(
+            lambda: render_invoice_pdf(invoice), lambda: render_credit_note_pdf(credit_note)
+        )
+        report(
+            "credit note PDF (vs the invoice PDF, CPU ms)",
+            credit_rendering,
+            invoice_again,
+            count_queries(lambda: render_credit_note_pdf(credit_note)),
         )

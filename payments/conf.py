@@ -24,6 +24,7 @@ DEFAULTS: dict[str, Any] = {
     "SITE_URL": "",  # empty: built from the request
     "SELLER": {},
     "INVOICE_NUMBER_PREFIX": "RE-",
+    "CREDIT_NOTE_NUMBER_PREFIX": "ST-",
     "INVOICE_FROM_EMAIL": "",  # empty: DEFAULT_FROM_EMAIL
     "LEXOFFICE_API_KEY": "",
     "LEXOFFICE_API_BASE": "https://api.lexware.io",

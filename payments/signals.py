@@ -11,11 +11,17 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db.models.signals import post_save
+from django.dispatch import Signal
 
 from payments.models import IdentityEvent
 from payments.services.identity import record_identity_event
 
 EventType = IdentityEvent.EventType
+
+#: A cancellation invoice (``credit_note``, a ``CreditNote``) was issued; sent after
+#: the commit that issued it, with ``sender=CreditNote``. A receiver that raises is
+#: logged and changes nothing else.
+credit_note_issued = Signal()
 
 
 def record_signup(sender: Any, instance: Any, created: bool, raw: bool = False, **kwargs: Any):

@@ -232,27 +232,47 @@ def check_seller(app_configs=None, **kwargs) -> list:
 def check_invoice_number_prefix(app_configs=None, **kwargs) -> list:
     if user_settings() is None:
         return []
-    prefix = setting("INVOICE_NUMBER_PREFIX")
+    messages = [
+        number_prefix_error(name, problem)
+        for name in NUMBER_PREFIX_SETTINGS
+        if (problem := number_prefix_problem(setting(name)))
+    ]
+    if not messages and setting("INVOICE_NUMBER_PREFIX") == setting("CREDIT_NOTE_NUMBER_PREFIX"):
+        messages.append(
+            number_prefix_error(
+                "CREDIT_NOTE_NUMBER_PREFIX",
+                "it equals INVOICE_NUMBER_PREFIX, but cancellation invoices need their own "
+                "number range",
+            )
+        )
+    return messages
+
+
+#: Invoices and cancellation invoices (Stornorechnungen): one gap-free range each.
+NUMBER_PREFIX_SETTINGS = ("INVOICE_NUMBER_PREFIX", "CREDIT_NOTE_NUMBER_PREFIX")
+
+
+def number_prefix_problem(prefix: Any) -> str:
     limit = min(
         InvoiceNumberSequence._meta.get_field("prefix").max_length,
         Invoice._meta.get_field("number").max_length - INVOICE_NUMBER_DIGITS,
     )
     if not isinstance(prefix, str):
-        problem = f"it must be a string, not {type(prefix).__name__}"
-    elif len(prefix) > limit:
-        problem = f"it has {len(prefix)} characters, at most {limit} fit"
-    elif not INVOICE_PREFIX_PATTERN.fullmatch(prefix):
-        problem = "it may contain only letters, digits, '.', '_' and '-'"
-    else:
-        return []
-    return [
-        Error(
-            f"PAYMENTS['INVOICE_NUMBER_PREFIX'] = {prefix!r} is not usable: {problem}.",
-            hint="Invoice numbers are the prefix plus a sequential number and appear in "
-            "file names, e.g. 'RE-' or 'RE-2026-'.",
-            id="payments.E009",
-        )
-    ]
+        return f"it must be a string, not {type(prefix).__name__}"
+    if len(prefix) > limit:
+        return f"it has {len(prefix)} characters, at most {limit} fit"
+    if not INVOICE_PREFIX_PATTERN.fullmatch(prefix):
+        return "it may contain only letters, digits, '.', '_' and '-'"
+    return ""
+
+
+def number_prefix_error(name: str, problem: str) -> Error:
+    return Error(
+        f"PAYMENTS['{name}'] = {setting(name)!r} is not usable: {problem}.",
+        hint="Numbers are the prefix plus a sequential number and appear in file names, "
+        "e.g. 'RE-' or 'RE-2026-' for invoices, 'ST-' for cancellation invoices.",
+        id="payments.E009",
+    )
 
 
 @register(TAG)

@@ -1,4 +1,4 @@
-"""Delivering an issued invoice: the PDF, the email, the Lexoffice voucher.
+"""Delivering an issued invoice or cancellation invoice: PDF, email, Lexoffice voucher.
 
 Each step is a ``payments.services.recorded_steps.Step``: it runs at most once,
 under the invoice's row lock (a locked invoice is skipped: another worker has it),
@@ -6,7 +6,9 @@ and records done-at, attempts and last error on the invoice. So two workers (the
 task, several cron ``deliver_invoices``) never perform one step twice, a failed
 step is retried later without redoing the steps that succeeded, and no failure
 leaves this module: the webhook that enqueued delivery answers as if nothing
-happened, and the invoice shows what is missing.
+happened, and the invoice shows what is missing. Cancellation invoices
+(``CreditNote``) go through the same steps with their own renderer, email and
+voucher type (``salescreditnote``).
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from payments.conf import payments_settings
-from payments.invoicing.mail import build_invoice_email
+from payments.invoicing.mail import build_credit_note_email, build_invoice_email
 from payments.lexoffice import book_invoice
-from payments.models import Invoice
+from payments.lexoffice.booking import book_credit_note
+from payments.models import CreditNote, Invoice
 from payments.services import recorded_steps
 from payments.services.recorded_steps import Outcome, Step
 from payments.tasks import task
@@ -106,8 +109,82 @@ def retry_lexoffice(invoice_pk: int) -> Outcome:
 
 def undelivered() -> QuerySet[Invoice]:
     """Invoices with a step still due: what ``deliver_invoices`` retries."""
-    return Invoice.objects.filter(
-        Q(pdf="")
-        | Q(emailed_at__isnull=True)
-        | Q(lexoffice_synced_at__isnull=True, lexoffice_skipped=False)
-    ).order_by("sequence")
+    return Invoice.objects.filter(UNDELIVERED).order_by("sequence")
+
+
+UNDELIVERED = (
+    Q(pdf="")
+    | Q(emailed_at__isnull=True)
+    | Q(lexoffice_synced_at__isnull=True, lexoffice_skipped=False)
+)
+
+
+# -- cancellation invoices -------------------------------------------------------------
+
+
+def store_credit_note_pdf(credit_note: CreditNote) -> dict[str, Any]:
+    from payments.invoicing.pdf import render_credit_note_pdf
+
+    pdf = ContentFile(render_credit_note_pdf(credit_note))
+    credit_note.pdf.save(credit_note.pdf_filename, pdf, save=False)
+    return {"pdf": credit_note.pdf.name}
+
+
+def send_credit_note_email(credit_note: CreditNote) -> dict[str, Any]:
+    if not credit_note.email:
+        raise ValueError("The cancellation invoice has no email address to send it to.")
+    with credit_note.pdf.open("rb") as pdf:
+        build_credit_note_email(credit_note, pdf.read()).send()
+    return {"emailed_at": timezone.now()}
+
+
+def sync_credit_note_lexoffice(credit_note: CreditNote) -> dict[str, Any]:
+    if not payments_settings.LEXOFFICE_API_KEY:
+        return {"lexoffice_skipped": True}
+    return {
+        "lexoffice_voucher_id": book_credit_note(credit_note),
+        "lexoffice_synced_at": timezone.now(),
+        "lexoffice_skipped": False,
+    }
+
+
+def _credit_note_label(credit_note: CreditNote) -> str:
+    return f"Cancellation invoice {credit_note.number}"
+
+
+CREDIT_NOTE_PDF = Step("pdf", PDF.is_due, store_credit_note_pdf, _credit_note_label)
+CREDIT_NOTE_EMAIL = Step("email", EMAIL.is_due, send_credit_note_email, _credit_note_label)
+CREDIT_NOTE_LEXOFFICE = Step(
+    "lexoffice", LEXOFFICE.is_due, sync_credit_note_lexoffice, _credit_note_label
+)
+CREDIT_NOTE_STEPS = (CREDIT_NOTE_PDF, CREDIT_NOTE_EMAIL, CREDIT_NOTE_LEXOFFICE)
+
+
+@task()
+def deliver_credit_note(credit_note_pk: int) -> None:
+    """The task enqueued when a cancellation invoice is issued."""
+    deliver_credit_note_steps(credit_note_pk)
+
+
+def deliver_credit_note_steps(credit_note_pk: int) -> dict[str, Outcome]:
+    return {step.name: run_credit_note_step(credit_note_pk, step) for step in CREDIT_NOTE_STEPS}
+
+
+def run_credit_note_step(credit_note_pk: int, step: Step, *, force: bool = False) -> Outcome:
+    return recorded_steps.run_step(
+        CreditNote.objects.all(), credit_note_pk, step, force=force, log=logger
+    )
+
+
+def resend_credit_note_email(credit_note_pk: int) -> Outcome:
+    run_credit_note_step(credit_note_pk, CREDIT_NOTE_PDF)
+    return run_credit_note_step(credit_note_pk, CREDIT_NOTE_EMAIL, force=True)
+
+
+def retry_credit_note_lexoffice(credit_note_pk: int) -> Outcome:
+    return run_credit_note_step(credit_note_pk, CREDIT_NOTE_LEXOFFICE, force=True)
+
+
+def undelivered_credit_notes() -> QuerySet[CreditNote]:
+    """Cancellation invoices with a step still due, retried by ``deliver_invoices``."""
+    return CreditNote.objects.filter(UNDELIVERED).order_by("sequence")

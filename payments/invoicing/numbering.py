@@ -13,11 +13,16 @@ from payments.conf import payments_settings
 from payments.models import InvoiceNumberSequence
 
 
-def allocate_invoice_number() -> tuple[str, int]:
-    """Lock the prefix's sequence row and take the next number; call inside atomic."""
+def allocate_invoice_number(prefix: str | None = None) -> tuple[str, int]:
+    """Lock the prefix's sequence row and take the next number; call inside atomic.
+
+    Each prefix is its own range: invoices use ``INVOICE_NUMBER_PREFIX``,
+    cancellation invoices pass ``CREDIT_NOTE_NUMBER_PREFIX``.
+    """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("Invoice numbers are allocated only inside the issuing transaction.")
-    prefix = payments_settings.INVOICE_NUMBER_PREFIX
+    if prefix is None:
+        prefix = payments_settings.INVOICE_NUMBER_PREFIX
     # get_or_create in a savepoint: two first-ever issuers racing to create the row
     # both end up locking the one row that won.
     InvoiceNumberSequence.objects.get_or_create(prefix=prefix)

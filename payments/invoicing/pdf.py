@@ -26,10 +26,12 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
 from payments.formatting import money, rate
-from payments.models import Invoice
+from payments.models import CreditNote, Invoice
 from payments.services.stripe_api import stripe_time
 
 TEMPLATE = "payments/invoice/invoice.html"
+#: Extends ``TEMPLATE``: the same seller, buyer, period and notes, its own title and sums.
+CREDIT_NOTE_TEMPLATE = "payments/invoice/credit_note.html"
 STATIC_ROOT = Path(__file__).resolve().parent.parent / "static" / "payments"
 STYLESHEET = STATIC_ROOT / "invoice.css"
 PDF_VARIANT = "pdf/a-3b"
@@ -54,9 +56,22 @@ def render_invoice_html(invoice: Invoice) -> str:
 
 
 def render_invoice_pdf(invoice: Invoice) -> bytes:
+    return write_pdf(render_invoice_html(invoice))
+
+
+def render_credit_note_html(credit_note: CreditNote) -> str:
+    with translation.override(credit_note.language):
+        return render_to_string(CREDIT_NOTE_TEMPLATE, credit_note_context(credit_note))
+
+
+def render_credit_note_pdf(credit_note: CreditNote) -> bytes:
+    return write_pdf(render_credit_note_html(credit_note))
+
+
+def write_pdf(document: str) -> bytes:
     font_config, stylesheet = _rendering_resources()
     html = HTML(
-        string=render_invoice_html(invoice),
+        string=document,
         base_url=STATIC_ROOT.as_uri() + "/",
         url_fetcher=PackageStaticFetcher(),
     )
@@ -116,4 +131,32 @@ def invoice_context(invoice: Invoice) -> dict[str, Any]:
         "total_display": money(invoice.total_amount, currency, invoice.language),
         "small_business": invoice.is_small_business,
         "reverse_charge": invoice.is_reverse_charge,
+    }
+
+
+def credit_note_context(credit_note: CreditNote) -> dict[str, Any]:
+    """The corrected invoice's context (seller, buyer, period, treatment) with the
+    credited lines and sums in place of the invoice's."""
+    invoice = credit_note.invoice
+    language, currency = credit_note.language, credit_note.currency
+    return {
+        **invoice_context(invoice),
+        "credit_note": credit_note,
+        "credited_lines": [
+            {**line, "amount_display": money(line["amount"], currency, language)}
+            for line in credit_note.lines
+        ],
+        "credited_taxes": [
+            {
+                **entry,
+                "rate_display": rate(entry["rate"], language),
+                "net_display": money(entry["net"], currency, language),
+                "tax_display": money(entry["tax"], currency, language),
+            }
+            for entry in credit_note.tax_breakdown
+        ],
+        "credited_net_display": money(credit_note.net_amount, currency, language),
+        "credited_tax_display": money(credit_note.tax_amount, currency, language),
+        "credited_total_display": money(credit_note.total_amount, currency, language),
+        "invoice_total_display": money(invoice.total_amount, currency, language),
     }

@@ -27,11 +27,16 @@ from payments.lexoffice.client import MAX_FILE_BYTES, LexofficeClient, default_c
 from payments.lexoffice.errors import LexofficeError, LexofficeValidationError
 
 if TYPE_CHECKING:
-    from payments.models import Invoice
+    from payments.models import CreditNote, Invoice
+
+    #: What is booked: an invoice, or a cancellation invoice (``salescreditnote``).
+    Document = Invoice | CreditNote
 
 logger = logging.getLogger(__name__)
 
 VOUCHER_TYPE = "salesinvoice"
+#: A cancellation invoice: positive amounts, booked against the same category.
+CREDIT_NOTE_VOUCHER_TYPE = "salescreditnote"
 
 
 class Category(NamedTuple):
@@ -70,11 +75,24 @@ def book_invoice(invoice: Invoice, *, client: LexofficeClient | None = None) -> 
     create are two requests, so callers must not book one invoice from two workers
     at once (the delivery step holds the invoice's row lock while it calls this).
     """
+    return _book(invoice, invoice, VOUCHER_TYPE, client or default_client)
+
+
+def book_credit_note(credit_note: CreditNote, *, client: LexofficeClient | None = None) -> str:
+    """Book a cancellation invoice as a ``salescreditnote``, like ``book_invoice``.
+
+    Booked in the corrected invoice's category (and contact), so the credit
+    reverses exactly the revenue the invoice booked.
+    """
     client = client or default_client
+    return _book(credit_note, credit_note.invoice, CREDIT_NOTE_VOUCHER_TYPE, client)
+
+
+def _book(document: Document, invoice: Invoice, voucher_type: str, client: LexofficeClient) -> str:
     category = booking_category(invoice)
-    payload = voucher_payload(invoice, category)
-    pdf = invoice_pdf_bytes(invoice)
-    voucher = find_booked_voucher(client, invoice.number)
+    payload = voucher_payload(document, category) | {"type": voucher_type}
+    pdf = invoice_pdf_bytes(document)
+    voucher = find_booked_voucher(client, document.number, voucher_type)
     if voucher is None:
         if category.contact_required:
             payload |= {
@@ -83,19 +101,21 @@ def book_invoice(invoice: Invoice, *, client: LexofficeClient | None = None) -> 
             }
         voucher_id = client.create_voucher(payload)["id"]
         has_file = False
-        logger.info("Invoice %s booked in Lexoffice as voucher %s", invoice.number, voucher_id)
+        logger.info("%s booked in Lexoffice as voucher %s", document.number, voucher_id)
     else:
         voucher_id = voucher["id"]
         has_file = bool(voucher.get("files"))
-        logger.info("Invoice %s already booked as voucher %s", invoice.number, voucher_id)
+        logger.info("%s already booked as voucher %s", document.number, voucher_id)
     if not has_file:
-        client.upload_voucher_file(voucher_id, pdf, invoice.pdf_filename)
+        client.upload_voucher_file(voucher_id, pdf, document.pdf_filename)
     return voucher_id
 
 
-def find_booked_voucher(client: LexofficeClient, number: str) -> dict[str, Any] | None:
-    """The sales voucher already booked under ``number``, the oldest if there are several."""
-    vouchers = [v for v in client.find_vouchers_by_number(number) if v.get("type") == VOUCHER_TYPE]
+def find_booked_voucher(
+    client: LexofficeClient, number: str, voucher_type: str = VOUCHER_TYPE
+) -> dict[str, Any] | None:
+    """The voucher already booked under ``number``, the oldest if there are several."""
+    vouchers = [v for v in client.find_vouchers_by_number(number) if v.get("type") == voucher_type]
     if not vouchers:
         return None
     vouchers.sort(key=lambda v: v.get("createdDate", ""))
@@ -154,7 +174,7 @@ def contact_payload(buyer: dict[str, Any], email: str, vat_id: str) -> dict[str,
     }
 
 
-def voucher_payload(invoice: Invoice, category: Category) -> dict[str, Any]:
+def voucher_payload(invoice: Document, category: Category) -> dict[str, Any]:
     """The ``POST /v1/vouchers`` body: gross amounts per tax rate, collective contact."""
     if invoice.currency.upper() != "EUR":
         raise LexofficeValidationError(
@@ -183,7 +203,7 @@ def voucher_payload(invoice: Invoice, category: Category) -> dict[str, Any]:
     }
 
 
-def tax_rows(invoice: Invoice) -> list[dict[str, Any]]:
+def tax_rows(invoice: Document) -> list[dict[str, Any]]:
     """``[{"rate": Decimal, "net": int, "tax": int}]`` that add up to the invoice totals."""
     if invoice.tax_breakdown:
         rows = [
@@ -204,7 +224,7 @@ def tax_rows(invoice: Invoice) -> list[dict[str, Any]]:
     return rows
 
 
-def derived_rate(invoice: Invoice) -> Decimal:
+def derived_rate(invoice: Document) -> Decimal:
     """The rate that explains tax/net: a known German rate if one rounds to it exactly."""
     net, tax = Decimal(invoice.net_amount), Decimal(invoice.tax_amount)
     for rate in KNOWN_TAX_RATES:
@@ -213,7 +233,7 @@ def derived_rate(invoice: Invoice) -> Decimal:
     return (tax * 100 / net).quantize(CENT, ROUND_HALF_UP) if net else Decimal(0)
 
 
-def invoice_pdf_bytes(invoice: Invoice) -> bytes:
+def invoice_pdf_bytes(invoice: Document) -> bytes:
     """The PDF to attach, checked against Lexoffice's rules before anything is booked."""
     if not invoice.pdf:
         raise LexofficeError(
@@ -233,10 +253,13 @@ def invoice_pdf_bytes(invoice: Invoice) -> bytes:
     return content
 
 
-def remark(invoice: Invoice) -> str:
-    buyer = invoice.buyer or {}
-    who = buyer.get("name") or buyer.get("company") or invoice.email
-    return f"{invoice.number} {who}".strip()
+def remark(document: Document) -> str:
+    corrected = getattr(document, "invoice", None)
+    buyer = (corrected or document).buyer or {}
+    who = buyer.get("name") or buyer.get("company") or document.email
+    if corrected is not None:
+        return f"{document.number} Storno zu {corrected.number} {who}".strip()
+    return f"{document.number} {who}".strip()
 
 
 def to_euros(cents: int) -> float:

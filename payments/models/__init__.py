@@ -1,3 +1,4 @@
+from payments.models.credit_notes import CreditNote
 from payments.models.events import IdentityEvent, StripeCheckoutEvent, StripeEventFailure
 from payments.models.invoices import Invoice, InvoiceNumberSequence
 from payments.models.subscriptions import (
@@ -10,6 +11,7 @@ from payments.models.tiers import SubscriptionTier
 
 __all__ = [
     "ACCESS_GRANTING_STATUSES",
+    "CreditNote",
     "Customer",
     "GuestSubscription",
     "IdentityEvent",

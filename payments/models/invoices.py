@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-import copy
-
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower, Trim
 from django.utils.translation import gettext_lazy as _
 
-from payments.exceptions import ImmutableRecordError
+from payments.models.records import IssuedRecord, IssuedRecordQuerySet
 
 #: Fields fixed when the invoice is issued (§14 UStG): they never change afterwards.
 ISSUED_FIELDS = (
@@ -32,17 +30,6 @@ ISSUED_FIELDS = (
 )
 
 
-class InvoiceQuerySet(models.QuerySet):
-    def delete(self):
-        raise ImmutableRecordError("Invoices are never deleted; issue a correction instead.")
-
-    def update(self, **kwargs):
-        frozen = sorted(set(kwargs) & set(ISSUED_FIELDS))
-        if frozen:
-            raise ImmutableRecordError(f"Issued invoice fields cannot change: {', '.join(frozen)}")
-        return super().update(**kwargs)
-
-
 class InvoiceNumberSequence(models.Model):
     """The last number handed out per prefix.
 
@@ -62,13 +49,15 @@ class InvoiceNumberSequence(models.Model):
         return f"{self.prefix}{self.last_number}"
 
 
-class Invoice(models.Model):
+class Invoice(IssuedRecord):
     """An issued invoice: an immutable tax record plus its delivery state.
 
     The issued fields (``ISSUED_FIELDS``) are frozen at creation. Delivery (PDF,
     email, Lexoffice) is tracked per step with done-at, attempts and last error so a
     retry does only what is missing.
     """
+
+    issued_fields = ISSUED_FIELDS
 
     number = models.CharField(_("number"), max_length=40, unique=True)
     sequence = models.PositiveBigIntegerField(_("sequence"), editable=False)
@@ -131,7 +120,7 @@ class Invoice(models.Model):
     lexoffice_attempts = models.PositiveSmallIntegerField(_("Lexoffice attempts"), default=0)
     lexoffice_error = models.TextField(_("last Lexoffice error"), blank=True)
 
-    objects = InvoiceQuerySet.as_manager()
+    objects = IssuedRecordQuerySet.as_manager()
 
     class Meta:
         ordering = ["-issued_at", "-sequence"]
@@ -150,32 +139,6 @@ class Invoice(models.Model):
 
     def __str__(self) -> str:
         return self.number
-
-    def save(self, *args, **kwargs):
-        changed = [
-            name
-            for name, value in getattr(self, "_issued_values", {}).items()
-            if getattr(self, name) != value
-        ]
-        if changed and not self._state.adding:
-            raise ImmutableRecordError(
-                f"Invoice {self.number}: issued fields cannot change: {', '.join(changed)}"
-            )
-        super().save(*args, **kwargs)
-        self._issued_values = {name: copy.deepcopy(getattr(self, name)) for name in ISSUED_FIELDS}
-
-    def delete(self, *args, **kwargs):
-        raise ImmutableRecordError("Invoices are never deleted; issue a correction instead.")
-
-    @classmethod
-    def from_db(cls, db, field_names, values, *args, **kwargs):
-        instance = super().from_db(db, field_names, values, *args, **kwargs)
-        instance._issued_values = {
-            name: value
-            for name, value in zip(field_names, values, strict=True)
-            if name in ISSUED_FIELDS
-        }
-        return instance
 
     @property
     def pdf_filename(self) -> str:

@@ -249,3 +249,13 @@ def test_weasyprint_without_harfbuzz_subsetter_warns(priced_tiers, monkeypatch):
     assert message.id == "payments.W004"
     assert "260 ms instead of 59 ms" in message.msg
     assert "libharfbuzz-subset0" in message.hint
+
+
+@pytest.mark.parametrize("prefix", ["S" * 21, "ST/", None])
+def test_bad_credit_note_number_prefix(priced_tiers, prefix):
+    assert payments_messages(CREDIT_NOTE_NUMBER_PREFIX=prefix) == ["payments.E009"]
+
+
+def test_credit_notes_need_a_number_range_of_their_own(priced_tiers):
+    messages = payments_messages(INVOICE_NUMBER_PREFIX="RE-", CREDIT_NOTE_NUMBER_PREFIX="RE-")
+    assert messages == ["payments.E009"]

@@ -1,4 +1,5 @@
-"""Retry every invoice whose PDF, email or Lexoffice sync is still missing.
+"""Retry every invoice and cancellation invoice whose PDF, email or Lexoffice sync
+is still missing.
 
 Safe from cron on several machines at once: each step locks the invoice row and
 skips rows another process holds (PostgreSQL ``SKIP LOCKED``), and looks again
@@ -11,19 +12,28 @@ from collections import Counter
 
 from django.core.management.base import BaseCommand, CommandError
 
-from payments.invoicing.delivery import deliver, undelivered
+from payments.invoicing.delivery import (
+    deliver,
+    deliver_credit_note_steps,
+    undelivered,
+    undelivered_credit_notes,
+)
 from payments.services.recorded_steps import Outcome
 
 
 class Command(BaseCommand):
-    help = "Retry the PDF, email and Lexoffice steps still missing on issued invoices."
+    help = (
+        "Retry the PDF, email and Lexoffice steps still missing on issued invoices "
+        "and cancellation invoices."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
             "--limit",
             type=int,
             default=None,
-            help="Handle at most this many invoices (oldest first).",
+            help="Handle at most this many invoices, and as many cancellation "
+            "invoices (oldest first).",
         )
 
     def handle(self, *args, limit: int | None = None, **options):
@@ -33,8 +43,13 @@ class Command(BaseCommand):
         outcomes: Counter[Outcome] = Counter()
         for pk in pks:
             outcomes.update(deliver(pk).values())
+        # After the invoices: a cancellation invoice is booked after what it corrects.
+        credit_note_pks = list(undelivered_credit_notes().values_list("pk", flat=True)[:limit])
+        for pk in credit_note_pks:
+            outcomes.update(deliver_credit_note_steps(pk).values())
+        also = f" and {len(credit_note_pks)} cancellation invoices" if credit_note_pks else ""
         self.stdout.write(
-            f"{len(pks)} invoices: {outcomes[Outcome.DONE]} steps done, "
+            f"{len(pks)} invoices{also}: {outcomes[Outcome.DONE]} steps done, "
             f"{outcomes[Outcome.FAILED]} failed, {outcomes[Outcome.BUSY]} busy elsewhere."
         )
         if outcomes[Outcome.FAILED]:

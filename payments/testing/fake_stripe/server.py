@@ -32,7 +32,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from payments.testing.fake_stripe import pages
+from payments.testing.fake_stripe import pages, refunds
 from payments.testing.fake_stripe.params import parse_form
 from payments.testing.fake_stripe.state import (
     FakeStripeState,
@@ -273,6 +273,46 @@ class FakeStripe:
     ) -> list[StripeObject]:
         """Bill the next period now (or end a subscription set to cancel at period end)."""
         events = self.state.renew_subscription(subscription_id)
+        if deliver:
+            self.deliver(events)
+        return events
+
+    def refund_invoice(
+        self, invoice_id: str, amount: int | None = None, *, deliver: bool = True, **params: Any
+    ) -> list[StripeObject]:
+        """Refund an invoice's payment as the Dashboard's "Refund payment" does."""
+        with self.state.lock:
+            charge = refunds._invoice_charge(self.state, invoice_id, "invoice")
+        if amount is not None:
+            params["amount"] = amount
+        _, events = refunds.create_refund(self.state, {"charge": charge["id"], **params})
+        if deliver:
+            self.deliver(events)
+        return events
+
+    def credit_invoice(
+        self,
+        invoice_id: str,
+        amount: int | None = None,
+        *,
+        refund: bool = True,
+        deliver: bool = True,
+        **params: Any,
+    ) -> list[StripeObject]:
+        """Issue a credit note on a paid invoice (whole total by default), refunded
+        on its payment (``refund=True``) or credited out of band; returns its events:
+        ``credit_note.created``, then a refund's ``charge.refunded``."""
+        if amount is None and "lines" not in params:
+            amount = self.state.retrieve("invoice", invoice_id)["total"]
+        if amount is not None:
+            params["amount"] = amount
+        total = amount if amount is not None else None
+        if total is not None and not any(
+            key in params
+            for key in ("refund_amount", "credit_amount", "out_of_band_amount", "refunds")
+        ):
+            params["refund_amount" if refund else "out_of_band_amount"] = total
+        _, events = refunds.create_credit_note(self.state, {"invoice": invoice_id, **params})
         if deliver:
             self.deliver(events)
         return events
@@ -577,6 +617,59 @@ def _create_portal_session(state, params, livemode):
 @_route("GET", f"events/{_ID}")
 def _retrieve_event(state, params, livemode, id):  # noqa: A002
     return state.retrieve("event", id)
+
+
+# -- payments, refunds and credit notes (refunds.py) -------------------------------------
+
+
+@_route("GET", f"payment_intents/{_ID}")
+def _retrieve_payment_intent(state, params, livemode, id):  # noqa: A002
+    return state.retrieve("payment_intent", id)
+
+
+@_route("GET", f"charges/{_ID}")
+def _retrieve_charge(state, params, livemode, id):  # noqa: A002
+    return state.retrieve("charge", id)
+
+
+@_route("GET", "invoice_payments")
+def _list_invoice_payments(state, params, livemode):
+    return refunds.list_invoice_payments(state, params)
+
+
+@_route("GET", f"invoice_payments/{_ID}")
+def _retrieve_invoice_payment(state, params, livemode, id):  # noqa: A002
+    return state.retrieve("invoice_payment", id)
+
+
+@_route("POST", "refunds")
+def _create_refund(state, params, livemode):
+    return refunds.create_refund(state, params, livemode)
+
+
+@_route("GET", "refunds")
+def _list_refunds(state, params, livemode):
+    return refunds.list_refunds(state, params)
+
+
+@_route("GET", f"refunds/{_ID}")
+def _retrieve_refund(state, params, livemode, id):  # noqa: A002
+    return state.retrieve("refund", id)
+
+
+@_route("POST", "credit_notes")
+def _create_credit_note(state, params, livemode):
+    return refunds.create_credit_note(state, params, livemode)
+
+
+@_route("GET", "credit_notes")
+def _list_credit_notes(state, params, livemode):
+    return refunds.list_credit_notes(state, params)
+
+
+@_route("GET", f"credit_notes/{_ID}")
+def _retrieve_credit_note(state, params, livemode, id):  # noqa: A002
+    return state.retrieve("credit_note", id)
 
 
 # -- HTTP ----------------------------------------------------------------------------------

@@ -703,7 +703,7 @@ class FakeStripeState:
         total_taxes = self._taxes(customer, subtotal)
         tax = sum(entry["amount"] for entry in total_taxes)
         self._invoice_sequence += 1
-        return self._store(
+        invoice = self._store(
             {
                 "id": invoice_id,
                 "object": "invoice",
@@ -762,6 +762,11 @@ class FakeStripeState:
                 "total_discount_amounts": [],
             }
         )
+        # Payment intent, charge and invoice payment: see refunds.py.
+        from payments.testing.fake_stripe.refunds import pay_invoice
+
+        pay_invoice(self, invoice)
+        return invoice
 
     def _invoice_line(
         self,

@@ -1,0 +1,70 @@
+"""Issued tax records (invoices, cancellation invoices): frozen once created.
+
+§14 UStG and GoBD allow no change to an issued document and no deletion: a wrong
+or refunded invoice is corrected by a cancellation invoice of its own. A model
+lists its frozen fields in ``issued_fields``; saving a changed value, updating
+one through a queryset, or deleting raises ``ImmutableRecordError``. Delivery
+state (PDF, email, Lexoffice) stays writable.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, ClassVar
+
+from django.db import models
+
+from payments.exceptions import ImmutableRecordError
+
+NEVER_DELETED = (
+    "{name} are never deleted; money given back is corrected by a cancellation invoice "
+    "(a refund or credit note in Stripe issues one)."
+)
+
+
+class IssuedRecordQuerySet(models.QuerySet):
+    def delete(self):
+        raise ImmutableRecordError(NEVER_DELETED.format(name=self.model._meta.verbose_name_plural))
+
+    def update(self, **kwargs):
+        frozen = sorted(set(kwargs) & set(self.model.issued_fields))
+        if frozen:
+            raise ImmutableRecordError(f"Issued fields cannot change: {', '.join(frozen)}")
+        return super().update(**kwargs)
+
+
+class IssuedRecord(models.Model):
+    #: The fields fixed at issue time.
+    issued_fields: ClassVar[tuple[str, ...]] = ()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        changed = [
+            name
+            for name, value in getattr(self, "_issued_values", {}).items()
+            if getattr(self, name) != value
+        ]
+        if changed and not self._state.adding:
+            raise ImmutableRecordError(
+                f"{self._meta.verbose_name} {self}: issued fields cannot change: "
+                f"{', '.join(changed)}"
+            )
+        super().save(*args, **kwargs)
+        self._issued_values = {
+            name: copy.deepcopy(getattr(self, name)) for name in self.issued_fields
+        }
+
+    def delete(self, *args: Any, **kwargs: Any):
+        raise ImmutableRecordError(NEVER_DELETED.format(name=self._meta.verbose_name_plural))
+
+    @classmethod
+    def from_db(cls, db, field_names, values, *args, **kwargs):
+        instance = super().from_db(db, field_names, values, *args, **kwargs)
+        instance._issued_values = {
+            name: value
+            for name, value in zip(field_names, values, strict=True)
+            if name in cls.issued_fields
+        }
+        return instance

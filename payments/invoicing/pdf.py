@@ -4,8 +4,8 @@ The template (``payments/invoice/invoice.html``) can be overridden by the site l
 any other; its ``extra_head`` block takes extra ``<style>`` rules. Rendering never
 touches the network: the URL fetcher serves only files from this package's static
 directory, and fonts come from the system through fontconfig. PDF/A-3b keeps the
-file fit for archiving and able to carry an e-invoice (ZUGFeRD/XRechnung XML) as an
-attachment later.
+file fit for archiving; it carries the e-invoice (``factur-x.xml``, Factur-X/ZUGFeRD
+EN 16931), written in the same pass (``payments.einvoice.embedding``).
 
 Speed: a fresh ``FontConfiguration`` (fontconfig and Pango set-up) and parsing the
 stylesheet cost about as much as laying out the page, so each thread keeps one of
@@ -25,6 +25,7 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
+from payments.einvoice.embedding import facturx_pdf_options
 from payments.formatting import money, rate
 from payments.models import Invoice
 from payments.services.stripe_api import stripe_time
@@ -61,7 +62,10 @@ def render_invoice_pdf(invoice: Invoice) -> bytes:
         url_fetcher=PackageStaticFetcher(),
     )
     return html.write_pdf(
-        stylesheets=[stylesheet], font_config=font_config, pdf_variant=PDF_VARIANT
+        stylesheets=[stylesheet],
+        font_config=font_config,
+        pdf_variant=PDF_VARIANT,
+        **facturx_pdf_options(invoice.e_invoice_xml(), invoice.issued_at),
     )
 
 

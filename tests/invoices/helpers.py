@@ -16,6 +16,8 @@ SMALL_BUSINESS_SELLER = {
     "name": "Kleinverlag Erika Beispiel",
     "address": "Dorfstraße 2\n01067 Dresden",
     "tax_number": "201/123/45678",
+    # A §19 seller's e-invoice needs a VAT ID or register entry (EN 16931 BR-CO-26).
+    "vat_id": "DE987654321",
     "small_business": True,
 }
 

@@ -192,6 +192,6 @@ def local_date(moment: datetime | None) -> date | None:
 
 
 def last_day(period_end: datetime | None) -> date | None:
-    """Stripe's period end is the first moment of the next period; EN 16931 wants
-    the last day of service (BT-74 is inclusive)."""
-    return local_date(period_end - timedelta(microseconds=1)) if period_end else None
+    """Stripe's period end is the first moment of the next period (the same time of
+    day as the start); EN 16931 wants the last day of service (BT-74 is inclusive)."""
+    return local_date(period_end) - timedelta(days=1) if period_end else None

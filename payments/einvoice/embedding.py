@@ -20,6 +20,7 @@ from datetime import datetime
 from importlib import resources
 from typing import Any
 
+import pydyf
 from weasyprint import Attachment
 
 FILENAME = "factur-x.xml"
@@ -58,4 +59,15 @@ def facturx_pdf_options(xml: bytes, issued: datetime) -> dict[str, Any]:
         description="Factur-X/ZUGFeRD invoice (EN 16931)",
         relationship="Alternative",
     )
-    return {"attachments": [attachment], "xmp_metadata": [io.BytesIO(facturx_xmp())]}
+    return {
+        "attachments": [attachment],
+        "xmp_metadata": [io.BytesIO(facturx_xmp())],
+        "finisher": list_each_associated_file_once,
+    }
+
+
+def list_each_associated_file_once(document: Any, pdf: pydyf.PDF) -> None:
+    """WeasyPrint 70 puts an attachment into the catalogue's ``/AF`` twice (once from
+    the name tree, once from its file specification); Factur-X readers expect one."""
+    if "AF" in pdf.catalog:
+        pdf.catalog["AF"] = pydyf.Array(dict.fromkeys(pdf.catalog["AF"]))

@@ -11,6 +11,7 @@ SELLER = {
     "address": "Musterstraße 1\n10115 Berlin\nDeutschland",
     "vat_id": "DE123456789",
     "email": "rechnung@example.com",
+    "register": "Amtsgericht Berlin-Charlottenburg HRB 12345",
 }
 SMALL_BUSINESS_SELLER = {
     "name": "Kleinverlag Erika Beispiel",

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from django.core.checks import run_checks
 from django.test import override_settings
+from django.urls import reverse
 from facturx import get_facturx_xml_from_pdf, xml_check_xsd
 from lxml import etree
 
@@ -19,6 +20,7 @@ from payments.einvoice.document import CREDIT_NOTE, TaxTreatment
 from payments.formatting import money
 from payments.invoicing.delivery import PDF, run_step
 from payments.models import Invoice
+from payments.testing.factories import UserFactory
 from tests.invoices.einvoice_rules import CEN_RULES, FACTURX_RULES, failed_asserts, rule_failures
 from tests.invoices.helpers import SMALL_BUSINESS_SELLER, pdf_bytes, pdf_reader, pdf_text
 from tests.invoices.stripe_data import stripe_invoice
@@ -251,7 +253,7 @@ def seller_check_ids(seller):
 CHECK_IDS = {"payments.E011", "payments.W005"}
 
 
-def test_a_small_business_without_vat_id_or_register_is_an_error():
+def test_a_seller_identified_by_neither_vat_id_nor_register_is_an_error():
     seller = {key: value for key, value in SMALL_BUSINESS_SELLER.items() if key != "vat_id"}
 
     assert seller_check_ids(seller) == ["payments.E011"]
@@ -263,3 +265,38 @@ def test_a_seller_without_register_is_warned_about_outside_eu_invoices():
 
     assert seller_check_ids(seller) == ["payments.W005"]
     assert seller_check_ids(COMPLETE["SELLER"]) == []
+
+
+@pytest.fixture
+def staff_client(client):
+    client.force_login(UserFactory(username="admin", is_staff=True, is_superuser=True))
+    return client
+
+
+def test_the_admin_offers_the_xml_for_download(issue, staff_client):
+    invoice = issue(stripe_invoice())
+    change = staff_client.get(reverse("admin:payments_invoice_change", args=[invoice.pk]))
+    url = reverse("admin:payments_invoice_xml", args=[invoice.pk])
+
+    response = staff_client.get(url)
+
+    assert url in change.content.decode()
+    assert response["Content-Type"] == "application/xml"
+    assert 'filename="RE-000001-factur-x.xml"' in response["Content-Disposition"]
+    assert response.content == invoice.e_invoice_xml()
+
+
+def test_the_xml_download_needs_staff(issue, client):
+    invoice = issue(stripe_invoice())
+
+    response = client.get(reverse("admin:payments_invoice_xml", args=[invoice.pk]))
+
+    assert response.status_code == 302  # to the admin login
+
+
+def test_lexoffice_receives_the_pdf_with_the_e_invoice(issue, fake_lexoffice):
+    invoice = issue(stripe_invoice())
+
+    [stored] = fake_lexoffice.files.values()
+    assert stored["content"] == pdf_bytes(invoice)
+    assert get_facturx_xml_from_pdf(stored["content"])[1] == invoice.e_invoice_xml()

@@ -25,7 +25,7 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
-from payments.einvoice.embedding import facturx_pdf_options
+from payments.einvoice.embedding import write_facturx_pdf
 from payments.formatting import money, rate
 from payments.models import Invoice
 from payments.services.stripe_api import stripe_time
@@ -61,11 +61,11 @@ def render_invoice_pdf(invoice: Invoice) -> bytes:
         base_url=STATIC_ROOT.as_uri() + "/",
         url_fetcher=PackageStaticFetcher(),
     )
-    return html.write_pdf(
-        stylesheets=[stylesheet],
-        font_config=font_config,
-        pdf_variant=PDF_VARIANT,
-        **facturx_pdf_options(invoice.e_invoice_xml(), invoice.issued_at),
+    document = html.render(
+        stylesheets=[stylesheet], font_config=font_config, pdf_variant=PDF_VARIANT
+    )
+    return write_facturx_pdf(
+        document, invoice.e_invoice_xml(), invoice.issued_at, pdf_variant=PDF_VARIANT
     )
 
 

@@ -171,6 +171,10 @@ def test_the_pdf_is_pdf_a_3_with_the_factur_x_attachment_and_xmp(issue):
         if element.get("{http://ns.adobe.com/pdf/1.3/}Producer")
     ]
     assert producers == [reader.metadata.producer]
+    assert len(xmp.findall(f"{{{RDF}}}RDF")) == 1  # one packet body (ISO 16684-1)
+    xmp_dates = [el.text for el in xmp.iter("{http://ns.adobe.com/xap/1.0/}CreateDate")]
+    assert xmp_dates == ["2026-01-01T01:00:00Z"]  # the invoice's issue time (UTC)
+    assert reader.metadata["/CreationDate"] == reader.metadata["/ModDate"] == "D:20260101010000Z"
 
 
 def test_a_wrong_tax_total_breaks_br_co_14_and_15(issue):

@@ -304,3 +304,26 @@ def test_lexoffice_receives_the_pdf_with_the_e_invoice(issue, fake_lexoffice):
     [stored] = fake_lexoffice.files.values()
     assert stored["content"] == pdf_bytes(invoice)
     assert get_facturx_xml_from_pdf(stored["content"])[1] == invoice.e_invoice_xml()
+
+
+def test_quantity_and_unit_price_give_the_line_net(issue):
+    data = stripe_invoice(net=1000, tax=190)
+    data["lines"]["data"][0]["quantity"] = 3
+    root = xml_of(issue(data))
+
+    assert text(root, ".//ram:BilledQuantity") == "3"
+    assert text(root, ".//ram:NetPriceProductTradePrice/ram:ChargeAmount") == "3.3333"
+    assert text(root, ".//ram:SpecifiedTradeSettlementLineMonetarySummation/*") == "10.00"
+    assert rule_failures(etree.tostring(root)) == []
+
+
+def test_a_line_billed_at_two_rates_is_refused_with_the_reason(issue):
+    taxes = [
+        {"amount": 190, "taxable_amount": 1000, "tax_rate_details": {"tax_rate": "txr_19"}},
+        {"amount": 35, "taxable_amount": 500, "tax_rate_details": {"tax_rate": "txr_7"}},
+    ]
+    invoice = issue(stripe_invoice(net=1500, tax=225, taxes=taxes))
+
+    with pytest.raises(EInvoiceError, match="EN 16931 gives each line one rate"):
+        invoice.e_invoice_xml()
+    assert "one rate" in invoice.pdf_error

@@ -102,16 +102,15 @@ def build_cii_xml(document: EInvoiceDocument) -> bytes:
 def check_expressible(document: EInvoiceDocument) -> None:
     seller = document.seller
     category = document.category.code
-    identifiers = [seller.register] + ([] if category == "O" else [seller.vat_id])
-    if not any(identifiers):
+    if category == "O" and not seller.register:
         raise EInvoiceError(
-            f"{document.number}: EN 16931 (BR-CO-26) needs the seller's "
-            + (
-                "commercial register entry (SELLER['register']); outside the EU the VAT ID "
-                "may not be given (BR-O-02)."
-                if category == "O"
-                else "VAT ID or commercial register entry (SELLER['vat_id'] or ['register'])."
-            )
+            f"{document.number}: outside the EU the VAT ID may not be given (BR-O-02), so "
+            "EN 16931 (BR-CO-26) needs the seller's register entry (SELLER['register'])."
+        )
+    if not (seller.register or seller.vat_id):
+        raise EInvoiceError(
+            f"{document.number}: EN 16931 (BR-CO-26) needs the seller's VAT ID or register "
+            "entry (SELLER['vat_id'] or SELLER['register'])."
         )
     if category == "AE" and not (seller.vat_id and document.buyer.vat_id):
         raise EInvoiceError(

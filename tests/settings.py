@@ -79,5 +79,6 @@ PAYMENTS = {
         "address": "Musterstraße 1\n10115 Berlin\nDeutschland",
         "vat_id": "DE123456789",
         "email": "rechnung@example.com",
+        "register": "Amtsgericht Berlin-Charlottenburg HRB 12345",
     },
 }

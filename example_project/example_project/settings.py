@@ -128,6 +128,7 @@ PAYMENTS = {
         "address": "Musterstraße 1\n10115 Berlin\nDeutschland",
         "vat_id": "DE123456789",
         "email": "rechnung@example.com",
+        "register": "Amtsgericht Berlin-Charlottenburg HRB 12345",
     },
     "INVOICE_NUMBER_PREFIX": os.environ.get("INVOICE_NUMBER_PREFIX", "RE-"),
     "LEXOFFICE_API_KEY": os.environ.get("LEXOFFICE_API_KEY", ""),

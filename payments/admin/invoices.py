@@ -2,19 +2,20 @@
 
 Issued fields never change and invoices are never deleted, so the admin offers no
 add, change or delete; it shows what was delivered and repairs what was not
-(resend the email, retry the Lexoffice sync, download the PDF).
+(resend the email, retry the Lexoffice sync, download the PDF or its e-invoice XML).
 """
 
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.http import FileResponse, Http404, HttpRequest
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from payments.einvoice import EInvoiceError
 from payments.formatting import money
 from payments.invoicing.delivery import PDF, resend_email, retry_lexoffice, run_step
 from payments.models import Invoice
@@ -89,8 +90,10 @@ class InvoiceAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         download = self.admin_site.admin_view(self.download_pdf_view)
+        download_xml = self.admin_site.admin_view(self.download_xml_view)
         return [
             path("<int:pk>/pdf/", download, name="payments_invoice_pdf"),
+            path("<int:pk>/e-invoice/", download_xml, name="payments_invoice_xml"),
             *super().get_urls(),
         ]
 
@@ -115,8 +118,13 @@ class InvoiceAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("PDF"))
     def download_link(self, invoice: Invoice) -> str:
-        url = reverse("admin:payments_invoice_pdf", args=[invoice.pk])
-        return format_html('<a href="{}">{}</a>', url, _("Download PDF"))
+        return format_html(
+            '<a href="{}">{}</a> · <a href="{}">{}</a>',
+            reverse("admin:payments_invoice_pdf", args=[invoice.pk]),
+            _("Download PDF"),
+            reverse("admin:payments_invoice_xml", args=[invoice.pk]),
+            _("Download e-invoice (XML)"),
+        )
 
     def download_pdf_view(self, request: HttpRequest, pk: int) -> FileResponse:
         if not self.has_view_permission(request):
@@ -133,6 +141,19 @@ class InvoiceAdmin(admin.ModelAdmin):
             filename=invoice.pdf_filename,
             content_type="application/pdf",
         )
+
+    def download_xml_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """The Factur-X/ZUGFeRD XML on its own, e.g. for a buyer's e-invoice inbox."""
+        if not self.has_view_permission(request):
+            raise Http404
+        invoice = get_object_or_404(Invoice, pk=pk)
+        try:
+            xml = invoice.e_invoice_xml()
+        except EInvoiceError as exc:
+            raise Http404(str(exc)) from exc
+        response = HttpResponse(xml, content_type="application/xml")
+        response["Content-Disposition"] = f'attachment; filename="{invoice.number}-factur-x.xml"'
+        return response
 
     @admin.action(description=_("Send the invoice email again"))
     def resend_email_action(self, request: HttpRequest, queryset) -> None:

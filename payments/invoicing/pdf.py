@@ -4,8 +4,8 @@ The template (``payments/invoice/invoice.html``) can be overridden by the site l
 any other; its ``extra_head`` block takes extra ``<style>`` rules. Rendering never
 touches the network: the URL fetcher serves only files from this package's static
 directory, and fonts come from the system through fontconfig. PDF/A-3b keeps the
-file fit for archiving and able to carry an e-invoice (ZUGFeRD/XRechnung XML) as an
-attachment later.
+file fit for archiving; it carries the e-invoice (``factur-x.xml``, Factur-X/ZUGFeRD
+EN 16931), written in the same pass (``payments.einvoice.embedding``).
 
 Speed: a fresh ``FontConfiguration`` (fontconfig and Pango set-up) and parsing the
 stylesheet cost about as much as laying out the page, so each thread keeps one of
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import atexit
 import threading
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
+from payments.einvoice.embedding import write_facturx_pdf
 from payments.formatting import money, rate
 from payments.models import CreditNote, Invoice
 from payments.services.stripe_api import stripe_time
@@ -56,7 +58,7 @@ def render_invoice_html(invoice: Invoice) -> str:
 
 
 def render_invoice_pdf(invoice: Invoice) -> bytes:
-    return write_pdf(render_invoice_html(invoice))
+    return write_pdf(render_invoice_html(invoice), invoice.e_invoice_xml(), invoice.issued_at)
 
 
 def render_credit_note_html(credit_note: CreditNote) -> str:
@@ -65,19 +67,23 @@ def render_credit_note_html(credit_note: CreditNote) -> str:
 
 
 def render_credit_note_pdf(credit_note: CreditNote) -> bytes:
-    return write_pdf(render_credit_note_html(credit_note))
+    return write_pdf(render_credit_note_html(credit_note), None, credit_note.issued_at)
 
 
-def write_pdf(document: str) -> bytes:
+def write_pdf(document: str, e_invoice_xml: bytes | None, issued_at: datetime) -> bytes:
+    """PDF/A-3b in one pass, with ``e_invoice_xml`` embedded as ``factur-x.xml``."""
     font_config, stylesheet = _rendering_resources()
     html = HTML(
         string=document,
         base_url=STATIC_ROOT.as_uri() + "/",
         url_fetcher=PackageStaticFetcher(),
     )
-    return html.write_pdf(
+    rendered = html.render(
         stylesheets=[stylesheet], font_config=font_config, pdf_variant=PDF_VARIANT
     )
+    if e_invoice_xml is None:
+        return rendered.write_pdf(pdf_variant=PDF_VARIANT)
+    return write_facturx_pdf(rendered, e_invoice_xml, issued_at, pdf_variant=PDF_VARIANT)
 
 
 def _rendering_resources() -> tuple[FontConfiguration, CSS]:

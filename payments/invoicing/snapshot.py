@@ -25,7 +25,7 @@ from payments.models import GuestSubscription, Subscription, SubscriptionTier
 from payments.services.languages import buyer_language
 from payments.services.stripe_api import stripe_time
 
-SELLER_KEYS = ("name", "address", "vat_id", "tax_number", "email", "small_business")
+SELLER_KEYS = ("name", "address", "vat_id", "tax_number", "email", "small_business", "register")
 
 
 def issued_at(stripe_invoice: dict[str, Any]) -> datetime:

@@ -145,6 +145,12 @@ class Invoice(IssuedRecord):
         """The PDF's name wherever it goes: storage, email attachment, Lexoffice."""
         return f"{self.number}.pdf"
 
+    def e_invoice_xml(self) -> bytes:
+        """The Factur-X/ZUGFeRD EN 16931 CII XML: embedded in the PDF, or sent on its own."""
+        from payments.einvoice import invoice_xml
+
+        return invoice_xml(self)
+
     @property
     def is_small_business(self) -> bool:
         """Issued under §19 UStG: no VAT charged, a note instead of a tax line."""

@@ -169,7 +169,9 @@ def test_seller_lacking_what_an_invoice_needs(priced_tiers, seller, missing):
 
 def test_seller_with_a_tax_number_instead_of_a_vat_id(priced_tiers):
     seller = {"name": "Anna Muster", "address": "Weg 2\n80331 München", "tax_number": "143/1"}
-    assert payments_messages(SELLER=seller) == []
+    # §14 UStG is satisfied; the e-invoice's BR-CO-26 also needs a VAT ID or register.
+    assert payments_messages(SELLER=seller) == ["payments.E011"]
+    assert payments_messages(SELLER={**seller, "register": "Amtsgericht München HRA 1"}) == []
 
 
 @pytest.mark.parametrize("prefix", ["R" * 21, "RE 2026/", 7])

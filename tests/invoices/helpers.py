@@ -11,11 +11,14 @@ SELLER = {
     "address": "Musterstraße 1\n10115 Berlin\nDeutschland",
     "vat_id": "DE123456789",
     "email": "rechnung@example.com",
+    "register": "Amtsgericht Berlin-Charlottenburg HRB 12345",
 }
 SMALL_BUSINESS_SELLER = {
     "name": "Kleinverlag Erika Beispiel",
     "address": "Dorfstraße 2\n01067 Dresden",
     "tax_number": "201/123/45678",
+    # A §19 seller's e-invoice needs a VAT ID or register entry (EN 16931 BR-CO-26).
+    "vat_id": "DE987654321",
     "small_business": True,
 }
 

@@ -61,7 +61,14 @@ def test_several_rates_each_get_their_net_rate_and_tax(issue):
         {"amount": 190, "taxable_amount": 1000, "tax_rate_details": {"tax_rate": "txr_19"}},
         {"amount": 35, "taxable_amount": 500, "tax_rate_details": {"tax_rate": "txr_7"}},
     ]
-    text = pdf_text(issue(stripe_invoice(net=1500, tax=225, taxes=taxes)))
+    invoice = stripe_invoice(net=1500, tax=225, taxes=taxes)
+    # One line per rate, as Stripe bills two prices (EN 16931 gives each line one rate).
+    first = invoice["lines"]["data"][0]
+    invoice["lines"]["data"] = [
+        {**first, "amount": 1000},
+        {**first, "id": f"{first['id']}b", "amount": 500, "description": "1 × Print edition"},
+    ]
+    text = pdf_text(issue(invoice))
 
     assert "VAT 19 % on €10.00 €1.90" in text
     assert "VAT 7 % on €5.00 €0.35" in text

@@ -1,0 +1,23 @@
+"""E-invoices: Factur-X/ZUGFeRD (profile EN 16931) CII XML, embedded in the PDF/A-3.
+
+``document`` is the typed input, ``cii`` builds and XSD-checks the XML with
+drafthorse and factur-x, ``adapter`` reads an issued record into a document, and
+``embedding`` gives WeasyPrint what makes its PDF/A-3b a Factur-X PDF in the same
+rendering pass.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from payments.einvoice.adapter import document_for_invoice
+from payments.einvoice.cii import EInvoiceError, build_cii_xml
+
+if TYPE_CHECKING:
+    from payments.models import Invoice
+
+__all__ = ["EInvoiceError", "build_cii_xml", "document_for_invoice", "invoice_xml"]
+
+
+def invoice_xml(invoice: Invoice) -> bytes:
+    return build_cii_xml(document_for_invoice(invoice))

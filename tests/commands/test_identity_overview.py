@@ -85,6 +85,7 @@ def test_json_reports_every_figure_for_the_default_30_days():
         "distinct_users",
         "signups_later_logged_in",
         "unlinked_guest_subscriptions",
+        "links_skipped_unverified",
     }
     assert data["days"] == 30
     assert data["events"] == {
@@ -100,6 +101,7 @@ def test_json_reports_every_figure_for_the_default_30_days():
     assert data["distinct_users"] == counts(4, 3)
     assert data["signups_later_logged_in"] == counts(2, 1)
     assert data["unlinked_guest_subscriptions"] == 1
+    assert data["links_skipped_unverified"] == 0
 
 
 @pytest.mark.usefixtures("history")
@@ -156,4 +158,4 @@ def test_aggregation_runs_in_the_database_with_a_fixed_number_of_queries():
             overview_json()
         return len(ctx.captured_queries)
 
-    assert queries_for(10) == queries_for(1000) == 4
+    assert queries_for(10) == queries_for(1000) == 5

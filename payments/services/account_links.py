@@ -162,7 +162,10 @@ def _ambiguous_emails(waiting: Q) -> dict[str, list[Any]]:
         _candidates(waiting).values("norm").annotate(n=Count("pk")).filter(n__gt=1).values("norm")
     )
     rows = (
-        _candidates(waiting).filter(norm__in=shared).order_by("norm", "pk").values_list("norm", "pk")
+        _candidates(waiting)
+        .filter(norm__in=shared)
+        .order_by("norm", "pk")
+        .values_list("norm", "pk")
     )
     ambiguous: dict[str, list[Any]] = defaultdict(list)
     for email, pk in rows:
@@ -203,9 +206,7 @@ def _users_to_link(waiting: Q) -> Iterator[int]:
             cursor.execute(f"DROP TABLE {_MAP_TABLE}")
 
 
-def _pending_counts(
-    users: int, ambiguous: dict[str, list[Any]], unverified: int
-) -> BackfillResult:
+def _pending_counts(users: int, ambiguous: dict[str, list[Any]], unverified: int) -> BackfillResult:
     """The numbers a real run would report, counted without writing."""
     counts = []
     for model in (GuestSubscription, Invoice):
@@ -216,9 +217,7 @@ def _pending_counts(
                 f"AND LOWER(TRIM({email})) IN (SELECT norm FROM {_MAP_TABLE})"
             )
             counts.append(cursor.fetchone()[0])
-    return BackfillResult(
-        *counts, users, ambiguous=ambiguous, dry_run=True, unverified=unverified
-    )
+    return BackfillResult(*counts, users, ambiguous=ambiguous, dry_run=True, unverified=unverified)
 
 
 def _columns(model: type[Model]) -> tuple[str, str, str]:

@@ -36,6 +36,10 @@ logger = logging.getLogger(__name__)
 #: What a Checkout Session id looks like; anything else is not sent to Stripe.
 SESSION_ID_PATTERN = re.compile(r"cs_[A-Za-z0-9_]{1,250}")
 
+#: Session key of the Checkout Session ids this browser started, newest last.
+STARTED_CHECKOUTS_KEY = "payments_started_checkouts"
+REMEMBERED_CHECKOUTS = 10
+
 
 @csrf_exempt
 @allow_methods("POST")
@@ -82,6 +86,7 @@ def _started(
     else:
         guest_email = buyer_email(email) if email_required or email else ""
         checkout = start_checkout(tier, request=request, email=guest_email)
+    _remember_checkout(request, checkout.session_id)
     return _checkout_json(checkout)
 
 
@@ -89,15 +94,35 @@ def _checkout_json(checkout: StartedCheckout) -> JsonResponse:
     return JsonResponse({"sessionId": checkout.session_id, "url": checkout.url})
 
 
+def _remember_checkout(request: HttpRequest, session_id: str) -> None:
+    """Note in the browser's session that it started this checkout (the latest few)."""
+    started = [s for s in request.session.get(STARTED_CHECKOUTS_KEY, []) if s != session_id]
+    request.session[STARTED_CHECKOUTS_KEY] = [*started, session_id][-REMEMBERED_CHECKOUTS:]
+
+
+def _started_here(request: HttpRequest, session_id: str) -> bool:
+    started = request.session.get(STARTED_CHECKOUTS_KEY)
+    return isinstance(started, list) and session_id in started
+
+
 @allow_methods("GET", "HEAD")
 def success(request: HttpRequest) -> HttpResponse:
-    """Thanks the buyer; with ``?session_id=`` names what was bought."""
-    return render(request, "payments/success.html", _purchase(request.GET.get("session_id")))
+    """Thanks the buyer; with ``?session_id=`` names what was bought.
+
+    Only to the browser session that started that checkout: a session id travels in
+    URLs (history, logs, a shared screenshot), and whoever holds one must not learn
+    the buyer's email. Everyone else sees the generic thank-you, and Stripe is not
+    asked.
+    """
+    session_id = request.GET.get("session_id")
+    if not session_id or not _started_here(request, session_id):
+        return render(request, "payments/success.html", {})
+    return render(request, "payments/success.html", _purchase(session_id))
 
 
-def _purchase(session_id: str | None) -> dict[str, Any]:
+def _purchase(session_id: str) -> dict[str, Any]:
     """Tier and email of a paid Checkout Session; empty when there is none to name."""
-    if not session_id or not SESSION_ID_PATTERN.fullmatch(session_id):
+    if not SESSION_ID_PATTERN.fullmatch(session_id):
         return {}
     try:
         session = to_dict(stripe_client().v1.checkout.sessions.retrieve(session_id))

@@ -116,7 +116,9 @@ def test_the_manage_tier_page_speaks_german_under_de(client, priced_tiers):
     guest = GuestSubscriptionFactory(
         token="t" * 43, tier=SubscriptionTier.objects.get(slug="reader"), status="past_due"
     )
-    page = client.get("/de/payments/manage-tier/", {"token": "t" * 43}).content.decode()
+    page = client.get(
+        "/de/payments/manage-tier/", {"token": "t" * 43}, follow=True
+    ).content.decode()
     assert "<h1>Ihr Abonnement</h1>" in page
     assert "Zahlung überfällig" in page  # the status label
     assert "Zahlungsmethode und Rechnungen" in page

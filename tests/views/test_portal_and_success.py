@@ -41,9 +41,14 @@ def test_user_with_a_customer_but_no_subscription_still_reaches_the_portal(
 
 
 def test_guest_with_token_is_sent_to_the_portal_and_remembered(client, fake_stripe, stripe_guest):
-    response = client.get(PORTAL, {"token": GUEST_TOKEN})
+    remembered = client.get(PORTAL, {"token": GUEST_TOKEN})
+    assert remembered.status_code == 302
+    assert remembered["Location"] == PORTAL, "the token leaves the URL first"
+    assert portal_requests(fake_stripe) == []
 
+    response = client.get(remembered["Location"])
     assert response.status_code == 302
+    assert response["Location"].startswith(f"{fake_stripe.url}/billing_portal/bps_")
     assert portal_requests(fake_stripe)[0]["customer"] == stripe_guest.stripe_customer_id
 
     again = client.get(PORTAL)

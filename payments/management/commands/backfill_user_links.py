@@ -15,7 +15,8 @@ class Command(BaseCommand):
         "Link every guest subscription and guest invoice whose email matches a user's "
         "email (case-insensitive, surrounding spaces ignored) to that user, recording one "
         "account_link identity event per linked user. Emails shared by several users are "
-        "listed and skipped, and so are users whose email is not verified. Safe to interrupt and run again."
+        "listed and skipped, and so are users whose email is not verified. Safe to "
+        "interrupt and run again."
     )
 
     def add_arguments(self, parser):

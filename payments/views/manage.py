@@ -24,14 +24,13 @@ from payments.views.callers import (
     without_token,
 )
 from payments.views.common import (
-    MalformedBody,
     allow_methods,
     csrf_failure,
     error_response,
-    read_body,
     stripe_failure_as_502,
     wants_json,
 )
+from payments.views.inputs import Inputs, ManageInput, TokenInput, validated_input
 from payments.views.pricing import display_price
 
 #: Stripe's subscription statuses, as the subscriber reads them.
@@ -56,8 +55,9 @@ ACTIONS = {
 @csrf_exempt
 @never_cache
 @allow_methods("GET", "POST")
+@validated_input(query=TokenInput, body=ManageInput, pages=True)
 @stripe_failure_as_502(pages=True)
-def manage_tier(request: HttpRequest) -> HttpResponse:
+def manage_tier(request: HttpRequest, inputs: Inputs) -> HttpResponse:
     """GET shows the subscription; POST ``action`` = change/cancel/resume/claim changes it.
 
     CSRF-exempt only for an anonymous caller presenting a token (see
@@ -65,11 +65,8 @@ def manage_tier(request: HttpRequest) -> HttpResponse:
     ``action=switch``, which changes whose subscription this session remembers.
     A browser that brought a token is sent on to the same URL without it.
     """
-    try:
-        body = read_body(request) if request.method == "POST" else {}
-    except MalformedBody as error:
-        return error_response(request, str(error), 400)
-    token = request.GET.get("token", body.get("token"))
+    body = inputs.body
+    token = inputs.query.get("token", body.get("token"))
     switching = request.method == "POST" and body.get("action") == SWITCH
     csrf_applies = request.method == "POST" and (switching or needs_csrf_check(request, token))
     if csrf_applies and (rejected := csrf_failure(request, pages=True)):

@@ -187,7 +187,8 @@ def test_json_body_carries_the_token_too(client, guest):
     response = client.post(
         URL, {"token": 12345, "action": "cancel"}, content_type="application/json", **JSON
     )
-    assert response.status_code == 404
+    assert response.status_code == 400
+    assert response.json() == {"error": "token must be a string."}
 
 
 # -- claiming a guest subscription ------------------------------------------------------------

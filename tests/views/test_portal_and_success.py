@@ -135,7 +135,7 @@ def test_success_page_of_an_unpaid_session_names_nothing(client, fake_stripe, st
 
 
 @pytest.mark.parametrize(
-    "session_id", ["cs_test_doesnotexist", "", "../../v1/customers", "x" * 999]
+    "session_id", ["cs_test_doesnotexist", "", "../../v1/customers", "x" * 255]
 )
 def test_success_page_with_a_bogus_session_is_still_a_plain_thank_you(
     client, fake_stripe, session_id
@@ -144,8 +144,7 @@ def test_success_page_with_a_bogus_session_is_still_a_plain_thank_you(
     assert response.status_code == 200
     assert b"Thank you" in response.content
     assert b"You subscribed" not in response.content
-    sent = [r.path for r in fake_stripe.requests]
-    assert sent in ([], ["/v1/checkout/sessions/cs_test_doesnotexist"])
+    assert fake_stripe.requests == [], "only the session that started a checkout asks Stripe"
 
 
 def test_success_page_survives_stripe_being_down(client, unreachable_stripe):

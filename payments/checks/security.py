@@ -50,8 +50,13 @@ def check_invoice_storage(app_configs=None, **kwargs) -> list:
 
 
 def _served_as_media(storage) -> bool:
-    """A file system storage writing under MEDIA_ROOT while MEDIA_URL is set."""
-    if not (isinstance(storage, FileSystemStorage) and settings.MEDIA_URL and settings.MEDIA_ROOT):
+    """A file system storage writing under MEDIA_ROOT while MEDIA_URL is set.
+
+    An empty MEDIA_URL reads as the script prefix (``"/"``): no media are served then.
+    """
+    if not isinstance(storage, FileSystemStorage) or not settings.MEDIA_ROOT:
+        return False
+    if settings.MEDIA_URL in ("", "/"):
         return False
     return Path(storage.location).resolve().is_relative_to(Path(settings.MEDIA_ROOT).resolve())
 

@@ -152,8 +152,10 @@ def test_command_output_is_translated():
         "distinct_users": {"all_time": 0, "recent": 0},
         "signups_later_logged_in": {"all_time": 0, "recent": 0},
         "unlinked_guest_subscriptions": 3,
+        "links_skipped_unverified": 2,
     }
     with translation.override("de"):
         table = _table(overview)
     assert "letzte 7 Tage" in table
     assert "Noch nicht mit einem Benutzer verknüpfte Gast-Abonnements: 3" in table
+    assert "Nicht verknüpft, weil die E-Mail-Adresse des Benutzers nicht bestätigt ist: 2" in table

@@ -30,7 +30,7 @@ ACCESS_LINK_FIELDS = ["access_link_sent_at", "access_link_attempts", "access_lin
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(ActionPermissionMixin, admin.ModelAdmin):
     list_display = ["stripe_customer_id", "user", "livemode", "created_at"]
     list_filter = ["livemode"]
     list_select_related = ["user"]
@@ -41,7 +41,7 @@ class CustomerAdmin(admin.ModelAdmin):
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(admin.ModelAdmin):
+class SubscriptionAdmin(ActionPermissionMixin, admin.ModelAdmin):
     list_display = [
         "stripe_subscription_id",
         "user",

@@ -49,7 +49,7 @@ class ActionPermissionMixin:
         return super().changelist_view(request, extra_context)  # type: ignore[misc]
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ActionPermissionMixin, admin.ModelAdmin):
     """Staff may look but never add, change or delete: every field is read-only."""
 
     def has_add_permission(self, request, obj=None):

@@ -10,9 +10,16 @@ from django.contrib.auth.models import Permission
 from django.core import mail
 from django.urls import reverse
 
-from payments.models import GuestSubscription, IdentityEvent
+from payments.models import GuestSubscription, IdentityEvent, StripeCheckoutEvent
 from payments.services.guest_tokens import find_guest_subscription
-from payments.testing.factories import GuestSubscriptionFactory, InvoiceFactory, UserFactory
+from payments.testing.factories import (
+    CustomerFactory,
+    GuestSubscriptionFactory,
+    IdentityEventFactory,
+    InvoiceFactory,
+    SubscriptionFactory,
+    UserFactory,
+)
 from tests.verification import UNVERIFIED
 
 pytestmark = pytest.mark.django_db
@@ -116,3 +123,35 @@ def test_an_unverified_look_alike_account_is_not_linked_by_the_admin(client, gue
     assert "Skipped: 1 account(s) whose email is not verified" in page
     assert GuestSubscription.objects.get(pk=guest.pk).user is None
     assert not IdentityEvent.objects.filter(event_type="account_link").exists()
+
+
+@pytest.mark.parametrize(
+    ("model", "make"),
+    [
+        ("subscription", lambda: SubscriptionFactory()),
+        ("customer", lambda: CustomerFactory()),
+        ("stripecheckoutevent", lambda: StripeCheckoutEvent.objects.create(event_id="evt_1")),
+        ("identityevent", lambda: IdentityEventFactory()),
+    ],
+)
+def test_a_forged_delete_of_another_screen_is_403_and_deletes_nothing(client, model, make):
+    obj = make()
+    viewer, _ = staff_with(client, f"view_{model}")
+
+    response = viewer.post(
+        reverse(f"admin:payments_{model}_changelist"),
+        {"action": "delete_selected", "_selected_action": [obj.pk], "index": 0, "post": "yes"},
+    )
+
+    assert response.status_code == 403
+    assert type(obj).objects.filter(pk=obj.pk).exists()
+
+
+def test_even_a_superuser_cannot_delete_audit_records(admin_client):
+    event = IdentityEventFactory()
+    response = admin_client.post(
+        reverse("admin:payments_identityevent_changelist"),
+        {"action": "delete_selected", "_selected_action": [event.pk], "index": 0, "post": "yes"},
+    )
+    assert response.status_code == 403
+    assert IdentityEvent.objects.filter(pk=event.pk).exists()

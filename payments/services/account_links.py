@@ -92,7 +92,10 @@ def backfill_user_links(
         raise NotSupportedError(
             f"backfill_user_links supports PostgreSQL and SQLite, not {connection.vendor}."
         )
-    waiting = _emails_waiting(None if emails is None else {e.strip().lower() for e in emails})
+    only = None if emails is None else {email.strip().lower() for email in emails}
+    if only is not None and not only:
+        return BackfillResult(0, 0, 0, dry_run=dry_run)  # nothing selected: nothing to ask
+    waiting = _emails_waiting(only)
     ambiguous = _ambiguous_emails(waiting)
     unverified = _unverified_count(waiting)
     with _users_to_link(waiting) as users:

@@ -155,3 +155,16 @@ def test_even_a_superuser_cannot_delete_audit_records(admin_client):
     )
     assert response.status_code == 403
     assert IdentityEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_linking_guests_that_are_linked_already_changes_nothing(client, guest):
+    owner = UserFactory(username="owner", email="ada@example.com")
+    guest.user = owner
+    guest.save()
+    operator, _ = staff_with(client, "view_guestsubscription", "change_guestsubscription")
+
+    response = run_action(operator, "link_to_account", guest, follow=True)
+
+    assert response.status_code == 200
+    assert "Linked 0 guest subscription(s)" in response.content.decode()
+    assert GuestSubscription.objects.get(pk=guest.pk).user == owner

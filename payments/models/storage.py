@@ -13,6 +13,7 @@ use, so the setting can change without a migration and tests can override it.
 
 from __future__ import annotations
 
+import re
 import secrets
 from pathlib import PurePosixPath
 from typing import Any
@@ -24,6 +25,8 @@ from payments.conf import payments_settings
 
 #: 16 random bytes, URL-safe base64: 22 characters, 128 bits.
 RANDOM_NAME_BYTES = 16
+#: How a name made by ``random_pdf_name`` ends.
+RANDOM_NAME_END = re.compile(r"-[A-Za-z0-9_-]{22}\.pdf\Z")
 
 
 def configured_storage() -> Storage:
@@ -79,3 +82,8 @@ def random_pdf_name(instance: Any, filename: str) -> str:
     issued = getattr(instance, "issued_at", None) or timezone.now()
     folder = f"payments/{instance._meta.model_name}s/{issued:%Y}"
     return f"{folder}/{stem}-{secrets.token_urlsafe(RANDOM_NAME_BYTES)}{suffix}"
+
+
+def has_random_name(name: str) -> bool:
+    """Whether a stored PDF's name has the random part (older ones are just the number)."""
+    return bool(RANDOM_NAME_END.search(name))

@@ -75,11 +75,17 @@ def guest_features(guest: GuestSubscription | None) -> frozenset[str]:
 
 
 def guest_for_request(request: HttpRequest) -> GuestSubscription | None:
-    """The guest subscription of a valid ``?token=`` (then remembered), else the remembered one."""
+    """The guest subscription of a valid ``?token=`` (then remembered), else the remembered one.
+
+    A token never replaces a remembered guest of another subscription: a planted
+    link grants its own features for that request only (``manage-tier/`` asks the
+    visitor before switching, see ``payments.views.callers``).
+    """
     guest = find_guest_subscription(request.GET.get("token"))
+    remembered = remembered_guest(request)
     if guest is None:
-        return remembered_guest(request)
-    if getattr(request, "session", None) is not None:
+        return remembered
+    if getattr(request, "session", None) is not None and remembered in (None, guest):
         remember_guest(request, guest)
     return guest
 

@@ -28,6 +28,10 @@ DEFAULTS: dict[str, Any] = {
     "INVOICE_FROM_EMAIL": "",  # empty: DEFAULT_FROM_EMAIL
     "LEXOFFICE_API_KEY": "",
     "LEXOFFICE_API_BASE": "https://api.lexware.io",
+    # A key of Django's STORAGES: where invoice and credit-note PDFs are kept.
+    "INVOICE_STORAGE": "default",
+    # Dotted path to ``(user) -> bool``; None: django-allauth if installed, else all.
+    "EMAIL_IS_VERIFIED": None,
     # Beyond the contract: where the access decorator sends visitors without the
     # feature ("" answers 403 instead of redirecting). A URL name or a path.
     "PRICING_URL": "",

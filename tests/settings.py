@@ -74,6 +74,7 @@ PAYMENTS = {
     "STRIPE_TEST_PUBLISHABLE_KEY": "pk_test_123",
     "STRIPE_WEBHOOK_SECRETS": ["whsec_test_secret"],
     "SITE_URL": "https://shop.example.com",
+    "EMAIL_IS_VERIFIED": "tests.verification.email_is_verified",
     "SELLER": {
         "name": "Beispiel Verlag GmbH",
         "address": "Musterstraße 1\n10115 Berlin\nDeutschland",

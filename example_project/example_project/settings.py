@@ -79,6 +79,18 @@ TIME_ZONE = "Europe/Berlin"
 STATIC_URL = "/static/"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = BASE_DIR / "media"
+# Invoice PDFs stay outside MEDIA_ROOT: only the admin's download view serves them.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "invoices": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": BASE_DIR / "private"},
+    },
+}
+# The demo has no email verification, so every email counts as verified (a real site
+# installs django-allauth or sets PAYMENTS["EMAIL_IS_VERIFIED"]).
+SILENCED_SYSTEM_CHECKS = ["payments.W012"]
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -134,6 +146,7 @@ PAYMENTS = {
     "LEXOFFICE_API_KEY": os.environ.get("LEXOFFICE_API_KEY", ""),
     "LEXOFFICE_API_BASE": os.environ.get("LEXOFFICE_API_BASE", "https://api.lexware.io"),
     "PRICING_URL": "pricing",
+    "INVOICE_STORAGE": "invoices",
 }
 
 LOGGING = {

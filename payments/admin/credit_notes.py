@@ -7,6 +7,7 @@ not just view.
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -15,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from payments.admin.invoices import InvoiceAdmin, _state
+from payments.admin.permissions import CHANGE_MODEL, ActionPermissionMixin
 from payments.formatting import money
 from payments.invoicing.delivery import (
     CREDIT_NOTE_PDF,
@@ -68,7 +70,7 @@ InvoiceAdmin.inlines = (*InvoiceAdmin.inlines, CreditNoteInline)
 
 
 @admin.register(CreditNote)
-class CreditNoteAdmin(ReadOnly, admin.ModelAdmin):
+class CreditNoteAdmin(ActionPermissionMixin, ReadOnly, admin.ModelAdmin):
     list_display = (
         "number",
         "invoice_link",
@@ -133,9 +135,6 @@ class CreditNoteAdmin(ReadOnly, admin.ModelAdmin):
         ),
     )
 
-    def has_deliver_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("payments.change_creditnote")
-
     def get_urls(self):
         download = self.admin_site.admin_view(self.download_pdf_view)
         return [
@@ -176,7 +175,7 @@ class CreditNoteAdmin(ReadOnly, admin.ModelAdmin):
     def download_pdf_view(self, request: HttpRequest, pk: int) -> FileResponse:
         credit_note = get_object_or_404(CreditNote, pk=pk)
         if not self.has_view_permission(request, credit_note):
-            raise Http404
+            raise PermissionDenied
         if not credit_note.pdf:
             run_credit_note_step(credit_note.pk, CREDIT_NOTE_PDF)
             credit_note.refresh_from_db()
@@ -189,12 +188,12 @@ class CreditNoteAdmin(ReadOnly, admin.ModelAdmin):
             content_type="application/pdf",
         )
 
-    @admin.action(description=_("Send the email again"), permissions=["deliver"])
+    @admin.action(description=_("Send the email again"), permissions=[CHANGE_MODEL])
     def resend_email_action(self, request: HttpRequest, queryset) -> None:
         pks = queryset.values_list("pk", flat=True)
         self._report(request, [resend_credit_note_email(pk) for pk in pks])
 
-    @admin.action(description=_("Retry the Lexoffice sync"), permissions=["deliver"])
+    @admin.action(description=_("Retry the Lexoffice sync"), permissions=[CHANGE_MODEL])
     def retry_sync_action(self, request: HttpRequest, queryset) -> None:
         pks = queryset.values_list("pk", flat=True)
         self._report(request, [retry_credit_note_lexoffice(pk) for pk in pks])

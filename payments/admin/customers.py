@@ -9,8 +9,10 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from payments.admin.permissions import CHANGE_MODEL, ActionPermissionMixin
 from payments.models import Customer, GuestSubscription, Subscription
 from payments.services.access_links import resend_access_link
+from payments.services.account_links import backfill_user_links
 from payments.services.recorded_steps import Outcome
 
 STRIPE_STATE_FIELDS = [
@@ -28,7 +30,7 @@ ACCESS_LINK_FIELDS = ["access_link_sent_at", "access_link_attempts", "access_lin
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(ActionPermissionMixin, admin.ModelAdmin):
     list_display = ["stripe_customer_id", "user", "livemode", "created_at"]
     list_filter = ["livemode"]
     list_select_related = ["user"]
@@ -39,7 +41,7 @@ class CustomerAdmin(admin.ModelAdmin):
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(admin.ModelAdmin):
+class SubscriptionAdmin(ActionPermissionMixin, admin.ModelAdmin):
     list_display = [
         "stripe_subscription_id",
         "user",
@@ -63,11 +65,13 @@ class SubscriptionAdmin(admin.ModelAdmin):
 
 
 @admin.register(GuestSubscription)
-class GuestSubscriptionAdmin(admin.ModelAdmin):
+class GuestSubscriptionAdmin(ActionPermissionMixin, admin.ModelAdmin):
     """Fieldsets leave out the access token's hash: staff never see or edit it.
 
     Staff can send a guest a new link (a lost email, a leaked link); the old one
-    stops working.
+    stops working. The buyer's email and the linked user are not editable: a link
+    to an account goes through ``backfill_user_links``' service (verified emails
+    only, one ``account_link`` identity event per user), like the command.
     """
 
     list_display = [
@@ -87,17 +91,22 @@ class GuestSubscriptionAdmin(admin.ModelAdmin):
         "stripe_subscription_id",
         "user__email",
     ]
-    raw_id_fields = ["user"]
-    readonly_fields = ["stripe_customer_id", *STRIPE_STATE_FIELDS, *ACCESS_LINK_FIELDS]
+    readonly_fields = [
+        "email",
+        "user",
+        "stripe_customer_id",
+        *STRIPE_STATE_FIELDS,
+        *ACCESS_LINK_FIELDS,
+    ]
     date_hierarchy = "created_at"
     fieldsets = [
         (None, {"fields": ["email", "tier", "user"]}),
         (_("Access link"), {"fields": ACCESS_LINK_FIELDS}),
         (_("Stripe"), {"fields": ["stripe_customer_id", *STRIPE_STATE_FIELDS]}),
     ]
-    actions = ["send_new_access_link"]
+    actions = ["send_new_access_link", "link_to_account"]
 
-    @admin.action(description=_("Send a new access link"))
+    @admin.action(description=_("Send a new access link"), permissions=[CHANGE_MODEL])
     def send_new_access_link(self, request: HttpRequest, queryset) -> None:
         outcomes = [resend_access_link(guest, request) for guest in queryset]
         sent = outcomes.count(Outcome.DONE)
@@ -116,3 +125,31 @@ class GuestSubscriptionAdmin(admin.ModelAdmin):
                 failed,
             )
             self.message_user(request, message % failed, messages.WARNING)
+
+    @admin.action(
+        description=_("Link to the account with the same verified email"),
+        permissions=[CHANGE_MODEL],
+    )
+    def link_to_account(self, request: HttpRequest, queryset) -> None:
+        emails = queryset.filter(user__isnull=True).values_list("email", flat=True)
+        result = backfill_user_links(
+            emails=list(emails), source="admin", staff_user_id=str(request.user.pk)
+        )
+        message = ngettext(
+            "Linked %(subscriptions)d guest subscription(s) and %(invoices)d invoice(s) "
+            "to %(users)d account.",
+            "Linked %(subscriptions)d guest subscription(s) and %(invoices)d invoice(s) "
+            "to %(users)d accounts.",
+            result.users,
+        ) % {
+            "subscriptions": result.guest_subscriptions,
+            "invoices": result.invoices,
+            "users": result.users,
+        }
+        self.message_user(request, message, messages.SUCCESS if result.users else messages.INFO)
+        if result.unverified or result.ambiguous:
+            skipped = _(
+                "Skipped: %(unverified)d account(s) whose email is not verified, "
+                "%(ambiguous)d email(s) shared by several accounts."
+            ) % {"unverified": result.unverified, "ambiguous": len(result.ambiguous)}
+            self.message_user(request, skipped, messages.WARNING)

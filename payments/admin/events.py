@@ -2,23 +2,8 @@
 
 from django.contrib import admin
 
+from payments.admin.permissions import ReadOnlyAdmin
 from payments.models import IdentityEvent, StripeCheckoutEvent, StripeEventFailure
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Staff may look but never add, change or delete: every field is read-only."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields]
 
 
 @admin.register(StripeCheckoutEvent)

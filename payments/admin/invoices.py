@@ -8,6 +8,7 @@ add, change or delete; it shows what was delivered and repairs what was not
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -15,6 +16,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from payments.admin.permissions import CHANGE_MODEL, ActionPermissionMixin
 from payments.einvoice import EInvoiceError
 from payments.formatting import money
 from payments.invoicing.delivery import PDF, resend_email, retry_lexoffice, run_step
@@ -23,7 +25,7 @@ from payments.services.recorded_steps import Outcome
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(admin.ModelAdmin):
+class InvoiceAdmin(ActionPermissionMixin, admin.ModelAdmin):
     list_display = (
         "number",
         "email",
@@ -127,9 +129,9 @@ class InvoiceAdmin(admin.ModelAdmin):
         )
 
     def download_pdf_view(self, request: HttpRequest, pk: int) -> FileResponse:
-        if not self.has_view_permission(request):
-            raise Http404
         invoice = get_object_or_404(Invoice, pk=pk)
+        if not self.has_view_permission(request, invoice):
+            raise PermissionDenied
         if not invoice.pdf:
             run_step(invoice.pk, PDF)
             invoice.refresh_from_db()
@@ -144,9 +146,9 @@ class InvoiceAdmin(admin.ModelAdmin):
 
     def download_xml_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """The Factur-X/ZUGFeRD XML on its own, e.g. for a buyer's e-invoice inbox."""
-        if not self.has_view_permission(request):
-            raise Http404
         invoice = get_object_or_404(Invoice, pk=pk)
+        if not self.has_view_permission(request, invoice):
+            raise PermissionDenied
         try:
             xml = invoice.e_invoice_xml()
         except EInvoiceError as exc:
@@ -155,11 +157,11 @@ class InvoiceAdmin(admin.ModelAdmin):
         response["Content-Disposition"] = f'attachment; filename="{invoice.number}-factur-x.xml"'
         return response
 
-    @admin.action(description=_("Send the invoice email again"))
+    @admin.action(description=_("Send the invoice email again"), permissions=[CHANGE_MODEL])
     def resend_email_action(self, request: HttpRequest, queryset) -> None:
         self._report(request, [resend_email(pk) for pk in queryset.values_list("pk", flat=True)])
 
-    @admin.action(description=_("Retry the Lexoffice sync"))
+    @admin.action(description=_("Retry the Lexoffice sync"), permissions=[CHANGE_MODEL])
     def retry_sync_action(self, request: HttpRequest, queryset) -> None:
         self._report(request, [retry_lexoffice(pk) for pk in queryset.values_list("pk", flat=True)])
 

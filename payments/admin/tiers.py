@@ -1,11 +1,12 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from payments.admin.permissions import ActionPermissionMixin
 from payments.models import SubscriptionTier
 
 
 @admin.register(SubscriptionTier)
-class SubscriptionTierAdmin(admin.ModelAdmin):
+class SubscriptionTierAdmin(ActionPermissionMixin, admin.ModelAdmin):
     list_display = [
         "name",
         "slug",

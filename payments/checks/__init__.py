@@ -2,10 +2,11 @@
 
 Importing this package (``PaymentsConfig.ready()`` does) registers the checks:
 settings in ``configuration``, sellable tiers in ``tiers``, the PDF toolchain in
-``pdf``, the seller data e-invoices need in ``einvoice``. Ids: ``payments.E0xx``
-for errors, ``payments.W0xx`` for warnings.
+``pdf``, the seller data e-invoices need in ``einvoice``, privacy of PDFs and trusted
+emails in ``security``. Ids: ``payments.E0xx`` for errors, ``payments.W0xx`` for
+warnings.
 """
 
-from payments.checks import configuration, einvoice, pdf, tiers
+from payments.checks import configuration, einvoice, pdf, security, tiers
 
-__all__ = ["configuration", "einvoice", "pdf", "tiers"]
+__all__ = ["configuration", "einvoice", "pdf", "security", "tiers"]

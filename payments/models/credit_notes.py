@@ -4,6 +4,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from payments.models.records import IssuedRecord, IssuedRecordQuerySet
+from payments.models.storage import invoice_storage, random_pdf_name
 
 #: Fixed at issue time. The Stripe IDs are not among them: a credit note made from
 #: a refund gets the ID of the Stripe credit note that links that refund later.
@@ -64,7 +65,9 @@ class CreditNote(IssuedRecord):
     language = models.CharField(_("language"), max_length=10, default="de")
     livemode = models.BooleanField(_("live mode"), default=False)
 
-    pdf = models.FileField(_("PDF"), upload_to="payments/credit_notes/%Y/", blank=True)
+    pdf = models.FileField(
+        _("PDF"), upload_to=random_pdf_name, storage=invoice_storage, max_length=255, blank=True
+    )
     pdf_attempts = models.PositiveSmallIntegerField(_("PDF attempts"), default=0)
     pdf_error = models.TextField(_("last PDF error"), blank=True)
     emailed_at = models.DateTimeField(_("emailed"), null=True, blank=True)

@@ -6,6 +6,7 @@ from django.db.models.functions import Lower, Trim
 from django.utils.translation import gettext_lazy as _
 
 from payments.models.records import IssuedRecord, IssuedRecordQuerySet
+from payments.models.storage import invoice_storage, random_pdf_name
 
 #: Fields fixed when the invoice is issued (§14 UStG): they never change afterwards.
 ISSUED_FIELDS = (
@@ -104,7 +105,9 @@ class Invoice(IssuedRecord):
     language = models.CharField(_("language"), max_length=10, default="de")
     livemode = models.BooleanField(_("live mode"), default=False)
 
-    pdf = models.FileField(_("PDF"), upload_to="payments/invoices/%Y/", blank=True)
+    pdf = models.FileField(
+        _("PDF"), upload_to=random_pdf_name, storage=invoice_storage, max_length=255, blank=True
+    )
     pdf_attempts = models.PositiveSmallIntegerField(_("PDF attempts"), default=0)
     pdf_error = models.TextField(_("last PDF error"), blank=True)
     emailed_at = models.DateTimeField(_("emailed"), null=True, blank=True)

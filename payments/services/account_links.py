@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +31,7 @@ from django.db.models.functions import Lower, Trim
 from django.utils import timezone
 
 from payments.models import GuestSubscription, IdentityEvent, Invoice
+from payments.services.verified_emails import verified_users
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +66,8 @@ class BackfillResult:
     #: Normalised email -> primary keys of the users sharing it; nothing is linked.
     ambiguous: dict[str, list[Any]] = field(default_factory=dict)
     dry_run: bool = False
+    #: Users with something to link whose email is not verified: nothing is linked.
+    unverified: int = 0
 
 
 def normalised(field_name: str) -> Lower:
@@ -73,28 +76,45 @@ def normalised(field_name: str) -> Lower:
 
 
 def backfill_user_links(
-    *, dry_run: bool = False, batch_size: int = DEFAULT_BATCH_SIZE
+    *,
+    dry_run: bool = False,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    emails: Iterable[str] | None = None,
+    source: str = "backfill_user_links",
+    **event_metadata: Any,
 ) -> BackfillResult:
-    """Link every unlinked guest subscription and guest invoice to its user."""
+    """Link every unlinked guest subscription and guest invoice to its verified user.
+
+    ``emails`` limits the run to those addresses (the admin's action on selected
+    guests); ``source`` and ``event_metadata`` go into each ``account_link`` event.
+    """
     if connection.vendor not in _JSON_ROWS:
         raise NotSupportedError(
             f"backfill_user_links supports PostgreSQL and SQLite, not {connection.vendor}."
         )
-    ambiguous = _ambiguous_emails()
-    with _users_to_link() as users:
+    only = None if emails is None else {email.strip().lower() for email in emails}
+    if only is not None and not only:
+        return BackfillResult(0, 0, 0, dry_run=dry_run)  # nothing selected: nothing to ask
+    waiting = _emails_waiting(only)
+    ambiguous = _ambiguous_emails(waiting)
+    unverified = _unverified_count(waiting)
+    with _users_to_link(waiting) as users:
         if dry_run:
-            return _pending_counts(users, ambiguous)
+            return _pending_counts(users, ambiguous, unverified)
         totals = [0, 0, 0]
+        metadata = {"source": source, **event_metadata}
         for first in range(0, users, batch_size):
-            linked = _link_batch(first, first + batch_size)
+            linked = _link_batch(first, first + batch_size, metadata)
             totals = [total + count for total, count in zip(totals, linked, strict=True)]
-    result = BackfillResult(*totals, ambiguous=ambiguous)
+    result = BackfillResult(*totals, ambiguous=ambiguous, unverified=unverified)
     logger.info(
-        "Linked %d guest subscriptions and %d invoices to %d users; %d ambiguous emails.",
+        "Linked %d guest subscriptions and %d invoices to %d users; %d ambiguous emails, "
+        "%d unverified users skipped.",
         result.guest_subscriptions,
         result.invoices,
         result.users,
         len(ambiguous),
+        unverified,
     )
     return result
 
@@ -106,26 +126,47 @@ def _user_emails() -> QuerySet:
     )
 
 
-def _emails_waiting() -> Q:
+def _emails_waiting(emails: set[str] | None = None) -> Q:
     """Normalised emails of guest subscriptions and guest invoices without a user.
+
+    ``emails``: only these normalised addresses.
 
     One ``IN (... UNION ...)`` rather than two ``IN`` joined by ``OR``: PostgreSQL
     turns it into a semi-join, where the ``OR`` form falls back to a subplan per
     user row once the email list outgrows ``work_mem``.
     """
     guests, invoices = (
-        model.objects.filter(user__isnull=True).order_by().values(norm=normalised("email"))
+        _unlinked(model, emails).values(norm=normalised("email"))
         for model in (GuestSubscription, Invoice)
     )
     return Q(norm__in=guests.union(invoices))
 
 
-def _ambiguous_emails() -> dict[str, list[Any]]:
+def _unlinked(model: type[Model], emails: set[str] | None) -> QuerySet:
+    rows = model.objects.filter(user__isnull=True).order_by()
+    if emails is not None:
+        rows = rows.alias(norm=normalised("email")).filter(norm__in=emails)
+    return rows
+
+
+def _candidates(waiting: Q) -> QuerySet:
+    """Users with something to link whose email is verified: only they are linked."""
+    return verified_users(_user_emails().filter(waiting))
+
+
+def _unverified_count(waiting: Q) -> int:
+    """Users with something to link that are skipped because their email is unverified."""
+    return _user_emails().filter(waiting).count() - _candidates(waiting).count()
+
+
+def _ambiguous_emails(waiting: Q) -> dict[str, list[Any]]:
     """Emails with something to link that several users share: reported, never guessed."""
-    shared = _user_emails().values("norm").annotate(n=Count("pk")).filter(n__gt=1).values("norm")
+    shared = (
+        _candidates(waiting).values("norm").annotate(n=Count("pk")).filter(n__gt=1).values("norm")
+    )
     rows = (
-        _user_emails()
-        .filter(_emails_waiting(), norm__in=shared)
+        _candidates(waiting)
+        .filter(norm__in=shared)
         .order_by("norm", "pk")
         .values_list("norm", "pk")
     )
@@ -136,7 +177,7 @@ def _ambiguous_emails() -> dict[str, list[Any]]:
 
 
 @contextmanager
-def _users_to_link() -> Iterator[int]:
+def _users_to_link(waiting: Q) -> Iterator[int]:
     """The temporary table ``(norm, uid, email, seq)`` of users to link, ``seq`` from 0.
 
     Yields how many users it holds and drops it afterwards. A temporary table
@@ -144,8 +185,7 @@ def _users_to_link() -> Iterator[int]:
     """
     email_field = get_user_model().get_email_field_name()
     unique = (
-        _user_emails()
-        .filter(_emails_waiting())
+        _candidates(waiting)
         .values("norm")
         .annotate(n=Count("pk"), uid=Min("pk"), email=Min(email_field))
         .filter(n=1)
@@ -169,7 +209,7 @@ def _users_to_link() -> Iterator[int]:
             cursor.execute(f"DROP TABLE {_MAP_TABLE}")
 
 
-def _pending_counts(users: int, ambiguous: dict[str, list[Any]]) -> BackfillResult:
+def _pending_counts(users: int, ambiguous: dict[str, list[Any]], unverified: int) -> BackfillResult:
     """The numbers a real run would report, counted without writing."""
     counts = []
     for model in (GuestSubscription, Invoice):
@@ -180,7 +220,7 @@ def _pending_counts(users: int, ambiguous: dict[str, list[Any]]) -> BackfillResu
                 f"AND LOWER(TRIM({email})) IN (SELECT norm FROM {_MAP_TABLE})"
             )
             counts.append(cursor.fetchone()[0])
-    return BackfillResult(*counts, users, ambiguous=ambiguous, dry_run=True)
+    return BackfillResult(*counts, users, ambiguous=ambiguous, dry_run=True, unverified=unverified)
 
 
 def _columns(model: type[Model]) -> tuple[str, str, str]:
@@ -207,7 +247,7 @@ def _link(model: type[Model], returned: str, first: int, stop: int) -> list[tupl
         return cursor.fetchall()
 
 
-def _link_batch(first: int, stop: int) -> tuple[int, int, int]:
+def _link_batch(first: int, stop: int, metadata: dict[str, Any]) -> tuple[int, int, int]:
     """Link the users numbered ``first`` to ``stop - 1`` and record one event each."""
     linked: dict[Any, dict[str, list]] = defaultdict(
         lambda: {"guest_subscription_ids": [], "invoice_numbers": []}
@@ -221,7 +261,7 @@ def _link_batch(first: int, stop: int) -> tuple[int, int, int]:
         for uid, number in invoices:
             linked[uid]["invoice_numbers"].append(number)
         if linked:
-            _record_links(linked, _emails_of(first, stop))
+            _record_links(linked, _emails_of(first, stop), metadata)
     return len(guests), len(invoices), len(linked)
 
 
@@ -241,14 +281,16 @@ def _prefer_index_lookups() -> None:
             )
 
 
-def _record_links(linked: dict[Any, dict[str, list]], emails: dict[Any, str]) -> None:
+def _record_links(
+    linked: dict[Any, dict[str, list]], emails: dict[Any, str], metadata: dict[str, Any]
+) -> None:
     """One ``account_link`` event per user, inserted in a single statement."""
     events = [
         {
             "user": uid,
             "email": emails.get(uid, ""),
             "metadata": {
-                "source": "backfill_user_links",
+                **metadata,
                 "guest_subscriptions": len(what["guest_subscription_ids"]),
                 "invoices": len(what["invoice_numbers"]),
                 "guest_subscription_ids": sorted(what["guest_subscription_ids"]),

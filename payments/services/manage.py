@@ -28,6 +28,7 @@ from payments.services.checkout import purchasable_tier
 from payments.services.identity import record_identity_event
 from payments.services.stripe_api import stripe_client, to_dict
 from payments.services.subscriptions import apply_stripe_subscription
+from payments.services.verified_emails import email_is_verified
 
 logger = logging.getLogger(__name__)
 
@@ -143,7 +144,15 @@ def _store(record: AnySubscription, stripe_subscription: Any) -> AnySubscription
 
 
 def can_claim(guest: GuestSubscription, user: AbstractBaseUser) -> bool:
-    """A signed-in user may claim an unowned guest subscription bought with their email."""
+    """A signed-in user may claim an unowned guest subscription bought with their email.
+
+    The email must be verified (``EMAIL_IS_VERIFIED``): a look-alike account someone
+    registered with the buyer's address claims nothing.
+    """
+    return _has_buyers_email(guest, user) and email_is_verified(user)
+
+
+def _has_buyers_email(guest: GuestSubscription, user: AbstractBaseUser) -> bool:
     if not user.is_authenticated or guest.user_id is not None:
         return False
     user_email = getattr(user, user.get_email_field_name(), "") or ""
@@ -163,10 +172,12 @@ def claim(guest: GuestSubscription, user: AbstractBaseUser, request: HttpRequest
             return False
         if locked.user_id is not None:
             raise ClaimRejected(_("This subscription already belongs to another account."))
-        if not can_claim(locked, user):
+        if not _has_buyers_email(locked, user):
             raise ClaimRejected(
                 _("This subscription was bought with another email address than yours.")
             )
+        if not email_is_verified(user):
+            raise ClaimRejected(_("Verify your email address first, then claim the subscription."))
         locked.user = user
         locked.save(update_fields=["user", "updated_at"])
         Invoice.objects.filter(guest_subscription=locked, user__isnull=True).update(user=user)

@@ -23,12 +23,17 @@ from payments.services.checkout import (
 )
 from payments.services.stripe_api import stripe_client, to_dict
 from payments.views.common import (
-    MalformedBody,
     allow_methods,
     csrf_failure,
     json_error,
-    read_body,
     stripe_failure_as_502,
+)
+from payments.views.inputs import (
+    CheckoutInput,
+    Inputs,
+    LegacyCheckoutInput,
+    SuccessInput,
+    validated_input,
 )
 
 logger = logging.getLogger(__name__)
@@ -36,11 +41,16 @@ logger = logging.getLogger(__name__)
 #: What a Checkout Session id looks like; anything else is not sent to Stripe.
 SESSION_ID_PATTERN = re.compile(r"cs_[A-Za-z0-9_]{1,250}")
 
+#: Session key of the Checkout Session ids this browser started, newest last.
+STARTED_CHECKOUTS_KEY = "payments_started_checkouts"
+REMEMBERED_CHECKOUTS = 10
+
 
 @csrf_exempt
 @allow_methods("POST")
+@validated_input(body=CheckoutInput)
 @stripe_failure_as_502()
-def tier_checkout(request: HttpRequest) -> HttpResponse:
+def tier_checkout(request: HttpRequest, inputs: Inputs) -> HttpResponse:
     """POST ``tier`` (and ``email`` as a guest): a Checkout Session for that tier.
 
     CSRF-exempt for guests so a static pricing page can call it; a signed-in user
@@ -49,25 +59,26 @@ def tier_checkout(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and (rejected := csrf_failure(request)):
         return rejected
     try:
-        body = read_body(request)
-        tier = purchasable_tier(body.get("tier"))
-        return _started(tier, request, body.get("email"), email_required=True)
-    except (MalformedBody, CheckoutRejected) as error:
+        tier = purchasable_tier(inputs.body.get("tier"))
+        return _started(tier, request, inputs.body.get("email"), email_required=True)
+    except CheckoutRejected as error:
         return json_error(str(error), 400)
     except AlreadySubscribed as error:
         return json_error(str(error), 409)
 
 
 @allow_methods("GET")
+@validated_input(query=LegacyCheckoutInput)
 @stripe_failure_as_502()
-def checkout_session(request: HttpRequest) -> HttpResponse:
+def checkout_session(request: HttpRequest, inputs: Inputs) -> HttpResponse:
     """Legacy: GET ``?tier=`` or ``?price_id=`` (a configured tier's price of this mode)."""
+    query = inputs.query
     try:
-        if "tier" in request.GET or "price_id" not in request.GET:
-            tier = purchasable_tier(request.GET.get("tier"))
+        if "tier" in query or "price_id" not in query:
+            tier = purchasable_tier(query.get("tier"))
         else:
-            tier = tier_for_configured_price(request.GET["price_id"])
-        return _started(tier, request, request.GET.get("email"), email_required=False)
+            tier = tier_for_configured_price(query["price_id"])
+        return _started(tier, request, query.get("email"), email_required=False)
     except CheckoutRejected as error:
         return json_error(str(error), 400)
     except AlreadySubscribed as error:
@@ -82,6 +93,7 @@ def _started(
     else:
         guest_email = buyer_email(email) if email_required or email else ""
         checkout = start_checkout(tier, request=request, email=guest_email)
+    _remember_checkout(request, checkout.session_id)
     return _checkout_json(checkout)
 
 
@@ -89,15 +101,36 @@ def _checkout_json(checkout: StartedCheckout) -> JsonResponse:
     return JsonResponse({"sessionId": checkout.session_id, "url": checkout.url})
 
 
+def _remember_checkout(request: HttpRequest, session_id: str) -> None:
+    """Note in the browser's session that it started this checkout (the latest few)."""
+    started = [s for s in request.session.get(STARTED_CHECKOUTS_KEY, []) if s != session_id]
+    request.session[STARTED_CHECKOUTS_KEY] = [*started, session_id][-REMEMBERED_CHECKOUTS:]
+
+
+def _started_here(request: HttpRequest, session_id: str) -> bool:
+    started = request.session.get(STARTED_CHECKOUTS_KEY)
+    return isinstance(started, list) and session_id in started
+
+
 @allow_methods("GET", "HEAD")
-def success(request: HttpRequest) -> HttpResponse:
-    """Thanks the buyer; with ``?session_id=`` names what was bought."""
-    return render(request, "payments/success.html", _purchase(request.GET.get("session_id")))
+@validated_input(query=SuccessInput, pages=True)
+def success(request: HttpRequest, inputs: Inputs) -> HttpResponse:
+    """Thanks the buyer; with ``?session_id=`` names what was bought.
+
+    Only to the browser session that started that checkout: a session id travels in
+    URLs (history, logs, a shared screenshot), and whoever holds one must not learn
+    the buyer's email. Everyone else sees the generic thank-you, and Stripe is not
+    asked.
+    """
+    session_id = inputs.query.get("session_id")
+    if not session_id or not _started_here(request, session_id):
+        return render(request, "payments/success.html", {})
+    return render(request, "payments/success.html", _purchase(session_id))
 
 
-def _purchase(session_id: str | None) -> dict[str, Any]:
+def _purchase(session_id: str) -> dict[str, Any]:
     """Tier and email of a paid Checkout Session; empty when there is none to name."""
-    if not session_id or not SESSION_ID_PATTERN.fullmatch(session_id):
+    if not SESSION_ID_PATTERN.fullmatch(session_id):
         return {}
     try:
         session = to_dict(stripe_client().v1.checkout.sessions.retrieve(session_id))

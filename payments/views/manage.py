@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -15,16 +15,22 @@ from django.views.decorators.csrf import csrf_exempt
 from payments.models import GuestSubscription, SubscriptionTier
 from payments.services import manage
 from payments.services.checkout import CheckoutRejected
-from payments.views.callers import Caller, NotIdentified, UnknownToken, identify, needs_csrf_check
+from payments.views.callers import (
+    Caller,
+    NotIdentified,
+    UnknownToken,
+    identify,
+    needs_csrf_check,
+    without_token,
+)
 from payments.views.common import (
-    MalformedBody,
     allow_methods,
     csrf_failure,
     error_response,
-    read_body,
     stripe_failure_as_502,
     wants_json,
 )
+from payments.views.inputs import Inputs, ManageInput, TokenInput, validated_input
 from payments.views.pricing import display_price
 
 #: Stripe's subscription statuses, as the subscriber reads them.
@@ -49,34 +55,70 @@ ACTIONS = {
 @csrf_exempt
 @never_cache
 @allow_methods("GET", "POST")
+@validated_input(query=TokenInput, body=ManageInput, pages=True)
 @stripe_failure_as_502(pages=True)
-def manage_tier(request: HttpRequest) -> HttpResponse:
+def manage_tier(request: HttpRequest, inputs: Inputs) -> HttpResponse:
     """GET shows the subscription; POST ``action`` = change/cancel/resume/claim changes it.
 
     CSRF-exempt only for an anonymous caller presenting a token (see
-    ``needs_csrf_check``); everyone else is checked as usual.
+    ``needs_csrf_check``); everyone else is checked as usual, and so is
+    ``action=switch``, which changes whose subscription this session remembers.
+    A browser that brought a token is sent on to the same URL without it.
     """
-    try:
-        body = read_body(request) if request.method == "POST" else {}
-    except MalformedBody as error:
-        return error_response(request, str(error), 400)
-    token = request.GET.get("token", body.get("token"))
-    csrf_applies = request.method == "POST" and needs_csrf_check(request, token)
+    body = inputs.body
+    token = inputs.query.get("token", body.get("token"))
+    switching = request.method == "POST" and body.get("action") == SWITCH
+    csrf_applies = request.method == "POST" and (switching or needs_csrf_check(request, token))
     if csrf_applies and (rejected := csrf_failure(request, pages=True)):
         return rejected
     try:
-        caller = identify(request, token)
+        caller = identify(request, token, confirmed=switching)
     except UnknownToken:
         return error_response(request, _("This access link is not valid."), 404)
     except NotIdentified:
         return _ask_to_sign_in(request)
     if caller.record is None:
         return error_response(request, _("You have no subscription yet."), 404)
+    browser = not wants_json(request)
+    if browser and caller.needs_confirmation:
+        return _confirm_switch(request, caller, token)
     if request.method == "POST":
-        rejected = _perform(request, caller, body)
+        rejected = None if switching else _perform(request, caller, body)
         if rejected is not None:
             return rejected
-    return _answer(request, caller, token)
+        if browser:
+            return _see_other(without_token(request))
+    elif browser and caller.by_token:
+        return HttpResponseRedirect(without_token(request))
+    return _answer(request, caller)
+
+
+#: The POST action that lets a token's guest replace what this session shows.
+SWITCH = "switch"
+
+
+def _see_other(url: str) -> HttpResponse:
+    """303: the browser GETs the page, so a reload does not post the form again."""
+    response = HttpResponseRedirect(url)
+    response.status_code = 303
+    return response
+
+
+def _confirm_switch(request: HttpRequest, caller: Caller, token: Any) -> HttpResponse:
+    """Ask before a link replaces the subscription this browser already shows."""
+    response = render(
+        request,
+        "payments/switch_subscription.html",
+        {
+            "guest": caller.guest,
+            "email": manage.subscriber_email(caller.guest),
+            "replaced_email": manage.subscriber_email(caller.replaced),
+            "token": token,
+            "action_url": request.path,
+        },
+    )
+    response["Referrer-Policy"] = "no-referrer"  # the token is in this page's URL
+    return response
 
 
 def _ask_to_sign_in(request: HttpRequest) -> HttpResponse:
@@ -130,18 +172,18 @@ def subscription_state(record: manage.AnySubscription) -> dict[str, Any]:
     }
 
 
-def _answer(request: HttpRequest, caller: Caller, token: str | None) -> HttpResponse:
+def _answer(request: HttpRequest, caller: Caller) -> HttpResponse:
     record = caller.record
     if wants_json(request):
         return JsonResponse(subscription_state(record))
-    response = render(request, "payments/manage_tier.html", _page_context(request, caller, token))
+    response = render(request, "payments/manage_tier.html", _page_context(request, caller))
     if caller.by_token:
         # The token is in this page's URL: never leak it to other sites.
         response["Referrer-Policy"] = "no-referrer"
     return response
 
 
-def _page_context(request: HttpRequest, caller: Caller, token: str | None) -> dict[str, Any]:
+def _page_context(request: HttpRequest, caller: Caller) -> dict[str, Any]:
     record = caller.record
     ended = record.status in manage.ENDED_STATUSES
     other_tiers = [
@@ -153,7 +195,6 @@ def _page_context(request: HttpRequest, caller: Caller, token: str | None) -> di
         "subscription": record,
         "email": manage.subscriber_email(record),
         "is_guest": isinstance(record, GuestSubscription),
-        "token": token if caller.by_token else None,
         "status_label": STATUS_LABELS.get(record.status, record.status),
         "ended": ended,
         "other_tiers": [] if ended else other_tiers,

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from payments.models import GuestSubscription, IdentityEvent, Invoice
 from payments.services import account_links
 from payments.testing.factories import GuestSubscriptionFactory, InvoiceFactory, UserFactory
+from tests.verification import UNVERIFIED
 
 pytestmark = pytest.mark.django_db
 
@@ -195,3 +196,58 @@ def test_an_interrupted_run_keeps_finished_batches_and_a_rerun_finishes_the_rest
     assert links.count() == 2
     assert "Linked 2 guest subscriptions and 0 invoices to 2 users." in backfill()
     assert sorted(links.values_list("user", flat=True)) == sorted(u.pk for u in users)
+
+
+# -- verified emails only (EMAIL_IS_VERIFIED) -------------------------------------------------
+
+
+def test_an_unverified_look_alike_email_links_nothing_and_is_counted():
+    """The tester's account: registered with the guest's email in other letter case."""
+    eve = UserFactory(username="eve", email="Guest@Example.com", first_name=UNVERIFIED)
+    guest = GuestSubscriptionFactory(email="guest@example.com")
+    InvoiceFactory(email="guest@example.com", guest_subscription=guest)
+
+    output = backfill()
+
+    assert "Skipped 1 users whose email address is not verified" in output
+    assert "Linked 0 guest subscriptions and 0 invoices to 0 users." in output
+    assert GuestSubscription.objects.get(pk=guest.pk).user is None
+    assert not links.exists()
+    overview = StringIO()
+    call_command("identity_overview", "--json", stdout=overview)
+    assert '"links_skipped_unverified": 1' in overview.getvalue()
+
+    eve.first_name = ""  # she verified the address: now it is hers
+    eve.save()
+    assert "Linked 1 guest subscriptions and 1 invoices to 1 users." in backfill()
+    assert GuestSubscription.objects.get(pk=guest.pk).user == eve
+
+
+def test_a_verified_account_is_linked_beside_an_unverified_look_alike():
+    UserFactory(username="eve", email="GUEST@example.com", first_name=UNVERIFIED)
+    owner = UserFactory(username="owner", email="guest@example.com")
+    guest = GuestSubscriptionFactory(email="guest@example.com")
+
+    output = backfill()
+
+    assert "Skipped 1 users" in output
+    assert "shared by users" not in output, "only verified accounts compete for an email"
+    assert GuestSubscription.objects.get(pk=guest.pk).user == owner
+
+
+def test_without_a_verifier_every_email_counts_as_verified(settings):
+    settings.PAYMENTS = {**settings.PAYMENTS, "EMAIL_IS_VERIFIED": None}
+    user = UserFactory(email="guest@example.com", first_name=UNVERIFIED)
+    GuestSubscriptionFactory(email="guest@example.com")
+
+    assert "Linked 1 guest subscriptions" in backfill()
+    assert user.guest_subscriptions.count() == 1
+
+
+def test_an_unusable_verifier_links_nobody(settings):
+    settings.PAYMENTS = {**settings.PAYMENTS, "EMAIL_IS_VERIFIED": "tests.nowhere.verify"}
+    UserFactory(email="guest@example.com")
+    guest = GuestSubscriptionFactory(email="guest@example.com")
+
+    assert "Skipped 1 users" in backfill()
+    assert GuestSubscription.objects.get(pk=guest.pk).user is None

@@ -187,3 +187,16 @@ def test_template_filter():
     assert TEMPLATE.render(Context({"request": request_for(user=premium.user)})) == "download"
     assert TEMPLATE.render(Context({"request": request_for(user=reader.user)})) == "buy"
     assert TEMPLATE.render(Context({})) == "buy"
+
+
+def test_a_planted_token_does_not_replace_the_remembered_guest():
+    mine = GuestSubscriptionFactory(tier=tier("data"), token="t" * 43)
+    GuestSubscriptionFactory(tier=tier("premium"), token="p" * 43)
+    session = SessionStore()
+    features_for_request(request_for(token="t" * 43, session=session))
+
+    planted = features_for_request(request_for(token="p" * 43, session=session))
+
+    assert "ebooks" in planted, "the link's own features, for that request"
+    assert session[SESSION_KEY] == [mine.pk, mine.token_hash]
+    assert features_for_request(request_for(session=session)) == {"data"}

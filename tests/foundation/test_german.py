@@ -116,7 +116,9 @@ def test_the_manage_tier_page_speaks_german_under_de(client, priced_tiers):
     guest = GuestSubscriptionFactory(
         token="t" * 43, tier=SubscriptionTier.objects.get(slug="reader"), status="past_due"
     )
-    page = client.get("/de/payments/manage-tier/", {"token": "t" * 43}).content.decode()
+    page = client.get(
+        "/de/payments/manage-tier/", {"token": "t" * 43}, follow=True
+    ).content.decode()
     assert "<h1>Ihr Abonnement</h1>" in page
     assert "Zahlung überfällig" in page  # the status label
     assert "Zahlungsmethode und Rechnungen" in page
@@ -150,8 +152,10 @@ def test_command_output_is_translated():
         "distinct_users": {"all_time": 0, "recent": 0},
         "signups_later_logged_in": {"all_time": 0, "recent": 0},
         "unlinked_guest_subscriptions": 3,
+        "links_skipped_unverified": 2,
     }
     with translation.override("de"):
         table = _table(overview)
     assert "letzte 7 Tage" in table
     assert "Noch nicht mit einem Benutzer verknüpfte Gast-Abonnements: 3" in table
+    assert "Nicht verknüpft, weil die E-Mail-Adresse des Benutzers nicht bestätigt ist: 2" in table

@@ -29,7 +29,7 @@ def site_base(settings, tmp_path):
     ],
 )
 def test_every_page_is_wrapped_in_the_sites_base(client, guest, site_base, path, status):
-    response = client.get(path)
+    response = client.get(path, follow=True)
     assert response.status_code == status
     assert b"<nav>SITE LAYOUT</nav>" in response.content
 

@@ -15,7 +15,8 @@ class Command(BaseCommand):
         "Link every guest subscription and guest invoice whose email matches a user's "
         "email (case-insensitive, surrounding spaces ignored) to that user, recording one "
         "account_link identity event per linked user. Emails shared by several users are "
-        "listed and skipped. Safe to interrupt and run again."
+        "listed and skipped, and so are users whose email is not verified. Safe to "
+        "interrupt and run again."
     )
 
     def add_arguments(self, parser):
@@ -45,6 +46,14 @@ class Command(BaseCommand):
             self.stdout.write(
                 _("Skipped %(email)s: shared by users %(users)s.")
                 % {"email": email, "users": ", ".join(str(pk) for pk in user_pks)}
+            )
+        if result.unverified:
+            self.stdout.write(
+                _(
+                    "Skipped %(count)d users whose email address is not verified "
+                    "(see EMAIL_IS_VERIFIED)."
+                )
+                % {"count": result.unverified}
             )
         summary = _(
             "Linked %(subscriptions)d guest subscriptions and %(invoices)d invoices "

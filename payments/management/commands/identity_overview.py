@@ -24,6 +24,8 @@ With --json, one object with these stable keys:
                                 in after their first signup ("recent": signup
                                 within the window)
   unlinked_guest_subscriptions  int, guest subscriptions without a user
+  links_skipped_unverified      int, of those, the ones whose email matches
+                                only users with an unverified email
 """
 
 
@@ -102,5 +104,9 @@ def _table(overview: dict) -> str:
     lines.append(
         _("Guest subscriptions not yet linked to a user: %(count)d")
         % {"count": overview["unlinked_guest_subscriptions"]}
+    )
+    lines.append(
+        _("Not linked because the user's email is not verified: %(count)d")
+        % {"count": overview["links_skipped_unverified"]}
     )
     return "\n".join(lines)

@@ -1,5 +1,5 @@
 """Admin screens, one module per concern."""
 
-from payments.admin import customers, events, invoices, tiers
+from payments.admin import customers, events, invoices, tiers, withheld
 
-__all__ = ["customers", "events", "invoices", "tiers"]
+__all__ = ["customers", "events", "invoices", "tiers", "withheld"]

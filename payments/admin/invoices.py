@@ -28,11 +28,18 @@ class InvoiceAdmin(admin.ModelAdmin):
         "email",
         "total",
         "issued_at",
+        "tax_treatment",
         "pdf_state",
         "email_state",
         "lexoffice_state",
     )
-    list_filter = ("livemode", "lexoffice_skipped", ("emailed_at", admin.EmptyFieldListFilter))
+    list_filter = (
+        "livemode",
+        "tax_treatment",
+        "lexoffice_skipped",
+        "lexoffice_needs_attention",
+        ("emailed_at", admin.EmptyFieldListFilter),
+    )
     search_fields = ("number", "email", "stripe_invoice_id", "lexoffice_voucher_id")
     date_hierarchy = "issued_at"
     actions = ("resend_email_action", "retry_sync_action")
@@ -55,7 +62,16 @@ class InvoiceAdmin(admin.ModelAdmin):
         ),
         (
             _("Amounts"),
-            {"fields": ("currency", "net_amount", "tax_amount", "total_amount", "tax_breakdown")},
+            {
+                "fields": (
+                    "currency",
+                    "net_amount",
+                    "tax_amount",
+                    "total_amount",
+                    "tax_treatment",
+                    "tax_breakdown",
+                )
+            },
         ),
         (_("Issued data"), {"fields": ("buyer", "seller", "lines", "period_start", "period_end")}),
         (
@@ -73,6 +89,7 @@ class InvoiceAdmin(admin.ModelAdmin):
                     "lexoffice_skipped",
                     "lexoffice_attempts",
                     "lexoffice_error",
+                    "lexoffice_needs_attention",
                 )
             },
         ),
@@ -110,6 +127,8 @@ class InvoiceAdmin(admin.ModelAdmin):
     def lexoffice_state(self, invoice: Invoice) -> str:
         if invoice.lexoffice_skipped:
             return str(_("skipped"))
+        if invoice.lexoffice_needs_attention:
+            return str(_("needs a person: %(error)s") % {"error": invoice.lexoffice_error})
         done = invoice.lexoffice_synced_at is not None
         return _state(done, invoice.lexoffice_attempts, invoice.lexoffice_error)
 

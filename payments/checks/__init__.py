@@ -2,9 +2,9 @@
 
 Importing this package (``PaymentsConfig.ready()`` does) registers the checks:
 settings in ``configuration``, sellable tiers in ``tiers``, the PDF toolchain in
-``pdf``. Ids: ``payments.E0xx`` for errors, ``payments.W0xx`` for warnings.
+``pdf``, tax settings in ``tax``. Ids: ``payments.E0xx`` for errors, ``payments.W0xx`` for warnings.
 """
 
-from payments.checks import configuration, pdf, tiers
+from payments.checks import configuration, pdf, tax, tiers
 
-__all__ = ["configuration", "pdf", "tiers"]
+__all__ = ["configuration", "pdf", "tax", "tiers"]

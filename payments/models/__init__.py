@@ -1,5 +1,10 @@
 from payments.models.events import IdentityEvent, StripeCheckoutEvent, StripeEventFailure
-from payments.models.invoices import Invoice, InvoiceNumberSequence
+from payments.models.invoices import (
+    Invoice,
+    InvoiceNumberSequence,
+    TaxTreatment,
+    WithheldInvoice,
+)
 from payments.models.subscriptions import (
     ACCESS_GRANTING_STATUSES,
     Customer,
@@ -19,4 +24,6 @@ __all__ = [
     "StripeEventFailure",
     "Subscription",
     "SubscriptionTier",
+    "TaxTreatment",
+    "WithheldInvoice",
 ]

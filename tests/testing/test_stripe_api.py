@@ -28,13 +28,17 @@ def price(client) -> stripe.Price:
 
 
 def checkout(client, price_id: str, **extra) -> stripe.checkout.Session:
+    """A session that asks for Stripe Tax, as the app's checkout does."""
     params = {
         "mode": "subscription",
         "line_items": [{"price": price_id, "quantity": 1}],
         "success_url": "https://shop.example.com/ok?session={CHECKOUT_SESSION_ID}",
         "cancel_url": "https://shop.example.com/pricing/",
+        "automatic_tax": {"enabled": True},
         **extra,
     }
+    if extra.get("customer"):
+        params.setdefault("customer_update", {"address": "auto", "name": "auto"})
     return client.v1.checkout.sessions.create(params=params)
 
 

@@ -121,7 +121,7 @@ def test_a_buyer_without_name_or_address_is_named_by_email(issue):
     data["customer_address"] = {"country": "DE"}
     text = pdf_text(issue(data))
 
-    assert "Billed to erika@example.com" in text
+    assert "Billed to DE erika@example.com" in text  # the country Stripe Tax needed
 
 
 def test_amounts_are_stripes_not_the_tiers_list_price(issue, reader_tier):

@@ -67,6 +67,7 @@ def tax_rate_messages(calculation: str, rates: Any) -> list:
             Error(
                 f"PAYMENTS['TAX_RATES'] must be a list of Stripe tax-rate IDs (txr_...), "
                 f"not {rates!r}.",
+                hint='e.g. PAYMENTS["TAX_RATES"] = ["txr_1Abc..."], one rate per country.',
                 id="payments.E022",
             )
         ]
@@ -84,6 +85,7 @@ def tax_rate_messages(calculation: str, rates: Any) -> list:
             Warning(
                 f"PAYMENTS['TAX_RATES'] is set but TAX_CALCULATION is {calculation!r}; "
                 "the rates are ignored.",
+                hint='Set TAX_CALCULATION = "tax_rates" to use them, or remove TAX_RATES.',
                 id="payments.W020",
             )
         ]
@@ -100,6 +102,7 @@ def check_prices_include_tax(app_configs=None, **kwargs) -> list:
     return [
         Error(
             f"PAYMENTS['PRICES_INCLUDE_TAX'] must be True or False, not {value!r}.",
+            hint="True: tier amounts include VAT (Stripe tax_behavior inclusive).",
             id="payments.E023",
         )
     ]

@@ -102,7 +102,9 @@ def retry_withheld(withheld: WithheldInvoice) -> Invoice | None:
     if isinstance(customer, str):
         from payments.services.stripe_api import stripe_client, to_dict
 
-        customer = to_dict(stripe_client().v1.customers.retrieve(customer))
+        customer = to_dict(
+            stripe_client().v1.customers.retrieve(customer, params={"expand": ["tax_ids"]})
+        )
     return issue_invoice(
         with_current_customer(stripe_invoice, customer or {}),
         subscription=withheld.subscription,

@@ -270,10 +270,12 @@ class Invoice(models.Model):
 
 
 def last_day_of(period_end: datetime | None) -> date | None:
-    """Stripe's period end is the first moment of the next period: the day before it."""
+    """Stripe's period end is the moment the next period starts: its day belongs to the
+    next period, so the last day served is the day before (a month from 3 Dec is
+    3 Dec to 2 Jan)."""
     if period_end is None:
         return None
-    return timezone.localdate(period_end - timedelta(microseconds=1))
+    return timezone.localdate(period_end) - timedelta(days=1)
 
 
 class WithheldInvoice(models.Model):

@@ -249,3 +249,42 @@ def test_weasyprint_without_harfbuzz_subsetter_warns(priced_tiers, monkeypatch):
     assert message.id == "payments.W004"
     assert "260 ms instead of 59 ms" in message.msg
     assert "libharfbuzz-subset0" in message.hint
+
+
+SELLER = COMPLETE["SELLER"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"TAX_CALCULATION": "automatic"}, ["payments.E020"]),
+        ({"TAX_CALCULATION": "none"}, ["payments.E021"]),
+        ({"SELLER": {**SELLER, "small_business": True}}, ["payments.E021"]),
+        ({"TAX_CALCULATION": "tax_rates"}, ["payments.E022"]),
+        ({"TAX_CALCULATION": "tax_rates", "TAX_RATES": "txr_1"}, ["payments.E022"]),
+        ({"TAX_RATES": ["txr_1"]}, ["payments.W020"]),
+        ({"PRICES_INCLUDE_TAX": "yes"}, ["payments.E023"]),
+        ({"SELLER": {**SELLER, "country": "Germany"}}, ["payments.E024"]),
+        ({"SELLER": {**SELLER, "street": "Musterstraße 1"}}, ["payments.E024"]),
+    ],
+)
+def test_a_contradictory_or_incomplete_tax_setup_is_reported(priced_tiers, overrides, expected):
+    assert payments_messages(**overrides) == expected
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"TAX_CALCULATION": "tax_rates", "TAX_RATES": ["txr_de", "txr_at"]},
+        {"TAX_CALCULATION": "none", "SELLER": {**SELLER, "small_business": True}},
+        {"PRICES_INCLUDE_TAX": False},
+        {
+            "SELLER": {
+                **{key: SELLER[key] for key in ("name", "vat_id", "email")},
+                **{"street": "Musterstraße 1", "postal_code": "10115", "city": "Berlin"},
+            }
+        },
+    ],
+)
+def test_consistent_tax_setups_are_silent(priced_tiers, overrides):
+    assert payments_messages(**overrides) == []

@@ -22,14 +22,14 @@ COMMON = {
         "Rechnung",
         "Rechnungsnummer RE-000001",
         "Rechnungsdatum 1. Januar 2026",
-        "Leistungszeitraum 1. Januar 2026 – 1. Februar 2026",
+        "Leistungszeitraum 1. Januar 2026 – 31. Januar 2026",  # the last day inclusive
         "Reader",
     ],
     "en": [
         "Invoice",
         "Invoice number RE-000001",
         "Invoice date Jan. 1, 2026",
-        "Service period Jan. 1, 2026 – Feb. 1, 2026",
+        "Service period Jan. 1, 2026 – Jan. 31, 2026",
         "Reader",
     ],
 }

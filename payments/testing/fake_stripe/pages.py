@@ -55,7 +55,7 @@ def error_page(error: StripeError) -> Page:
 
 
 def checkout_page(fake: FakeStripe, session_id: str) -> Page:
-    session = fake.state.retrieve("checkout.session", session_id)
+    session = _session(fake, session_id)
     if session["status"] == "complete":
         return Page(redirect=_success_url(session))
     lines = fake.state.checkout_line_items(session_id)["data"]
@@ -109,7 +109,7 @@ def _buyer_fields(session: StripeObject) -> str:
             for name, label, needed in ADDRESS_FIELDS
         ]
     fields.append('<label>Country <input name="country" value="DE" maxlength="2" required></label>')
-    if session["tax_id_collection"]["enabled"]:
+    if session["_tax"]["tax_id_collection"]:
         fields.append(
             '<label>I\'m purchasing as a business <input type="checkbox" name="business"></label>'
             '<label>Business name <input name="business_name"></label>'
@@ -120,7 +120,7 @@ def _buyer_fields(session: StripeObject) -> str:
 
 def pay(fake: FakeStripe, session_id: str, form: dict[str, Any]) -> Page:
     """Complete the session (events go to the site first), then return to the site."""
-    session = fake.state.retrieve("checkout.session", session_id)
+    session = _session(fake, session_id)
     if session["status"] == "open":
         details = _customer_details(session, form)
         missing = _missing_fields(session, form)
@@ -150,9 +150,16 @@ def _customer_details(session: StripeObject, form: dict[str, Any]) -> dict[str, 
     if session["billing_address_collection"] == "required":
         address |= {key: form.get(key) or None for key, _, _ in ADDRESS_FIELDS}
     details["address"] = address
-    if session["tax_id_collection"]["enabled"] and form.get("vat_id"):
+    if session["_tax"]["tax_id_collection"] and form.get("vat_id"):
         details["tax_id_data"] = [{"type": "eu_vat", "value": form["vat_id"].replace(" ", "")}]
     return details
+
+
+def _session(fake: FakeStripe, session_id: str) -> StripeObject:
+    """The session with what it asked to collect (``_tax``, kept off the API's object)."""
+    with fake.state.lock:
+        stored = fake.state.get("checkout.session", session_id, param="session")
+        return {**fake.state.retrieve("checkout.session", session_id), "_tax": stored["_tax"]}
 
 
 def _success_url(session: StripeObject) -> str:

@@ -208,7 +208,8 @@ class FakeStripeState:
                 "phone": params.get("phone"),
                 "preferred_locales": list(params.get("preferred_locales") or []),
                 "tax_exempt": params.get("tax_exempt", "none"),
-                "tax_ids": list_object([], f"/v1/customers/{customer_id}/tax_ids"),
+                # Stripe shows ``tax_ids`` only with ``expand[]=tax_ids``.
+                "_tax_ids": list_object([], f"/v1/customers/{customer_id}/tax_ids"),
             }
             for tax_id in params.get("tax_id_data") or []:
                 self._add_tax_id(customer, tax_id)
@@ -220,7 +221,7 @@ class FakeStripeState:
                 "tax_id_data[0][type]" if not data.get("type") else "tax_id_data[0][value]"
             )
         value = str(data["value"])
-        customer["tax_ids"]["data"].append(
+        customer["_tax_ids"]["data"].append(
             {
                 "id": new_id("txi"),
                 "object": "tax_id",
@@ -382,7 +383,6 @@ class FakeStripeState:
                 "status": "open",
                 "subscription": None,
                 "success_url": params.get("success_url"),
-                "tax_id_collection": {"enabled": tax["tax_id_collection"], "required": "never"},
                 "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
                 "url": f"{self.base_url}/checkout/{session_id}",
                 # Not part of Stripe's session object; kept to build the subscription.
@@ -472,7 +472,7 @@ class FakeStripeState:
                     "tax_exempt": customer["tax_exempt"],
                     "tax_ids": [
                         {"type": t["type"], "value": t["value"]}
-                        for t in customer["tax_ids"]["data"]
+                        for t in customer["_tax_ids"]["data"]
                     ],
                 },
                 invoice=invoice["id"],
@@ -506,7 +506,7 @@ class FakeStripeState:
         if update.get("name") == "auto" and details.get("name"):
             customer["name"] = details["name"]
         if tax["tax_id_collection"]:
-            known = {t["value"] for t in customer["tax_ids"]["data"]}
+            known = {t["value"] for t in customer["_tax_ids"]["data"]}
             for tax_id in details.get("tax_id_data") or []:
                 if tax_id.get("value") not in known:
                     self._add_tax_id(customer, tax_id)
@@ -727,7 +727,7 @@ class FakeStripeState:
                 "customer_phone": customer["phone"],
                 "customer_tax_exempt": customer["tax_exempt"],
                 "customer_tax_ids": [
-                    {"type": t["type"], "value": t["value"]} for t in customer["tax_ids"]["data"]
+                    {"type": t["type"], "value": t["value"]} for t in customer["_tax_ids"]["data"]
                 ],
                 "description": None,
                 "effective_at": now,
@@ -900,6 +900,10 @@ class FakeStripeState:
             for path in paths:
                 if path == "line_items" and expanded.get("object") == "checkout.session":
                     expanded["line_items"] = self.checkout_line_items(expanded["id"])
+                    continue
+                if path == "tax_ids" and expanded.get("object") == "customer":
+                    stored = self.get("customer", expanded["id"])["_tax_ids"]
+                    expanded["tax_ids"] = copy.deepcopy(stored)
                     continue
                 self._expand_path(expanded, path.split("."), path)
             return expanded

@@ -119,7 +119,7 @@ def has_vat_id_of(customer: StripeObject, country: str) -> bool:
     prefix = VAT_ID_PREFIXES.get(country, country)
     return any(
         tax_id["type"] == "eu_vat" and tax_id["value"].upper().startswith(prefix)
-        for tax_id in customer["tax_ids"]["data"]
+        for tax_id in customer["_tax_ids"]["data"]
     )
 
 
@@ -145,7 +145,7 @@ def automatic_tax_rate(
             percent,
             inclusive,
             livemode,
-        ) and rate["metadata"].get("stripe_tax") == "true":
+        ) and rate.get("_stripe_tax"):
             return rate
     number = Decimal(percent)
     return state._store(
@@ -163,11 +163,12 @@ def automatic_tax_rate(
             "jurisdiction": country,
             "jurisdiction_level": "country",
             "livemode": livemode,
-            "metadata": {"stripe_tax": "true"},
+            "metadata": {},
             "percentage": float(number) if number % 1 else int(number),
             "rate_type": "percentage",
             "state": None,
             "tax_type": "vat",
+            "_stripe_tax": True,  # made by Stripe Tax, not by the account
         }
     )
 

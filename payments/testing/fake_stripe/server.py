@@ -33,6 +33,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from payments.testing.fake_stripe import pages
+from payments.testing.fake_stripe import tax as fake_tax
 from payments.testing.fake_stripe.params import parse_form
 from payments.testing.fake_stripe.state import (
     FakeStripeState,
@@ -526,6 +527,11 @@ def _list_prices(state, params, livemode):
 @_route("GET", f"prices/{_ID}")
 def _retrieve_price(state, params, livemode, id):  # noqa: A002
     return state.retrieve("price", id)
+
+
+@_route("POST", "tax_rates")
+def _create_tax_rate(state, params, livemode):
+    return fake_tax.create_tax_rate(state, params, livemode)
 
 
 @_route("GET", f"tax_rates/{_ID}")

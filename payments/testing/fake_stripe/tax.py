@@ -15,6 +15,7 @@ the state for its tax-rate objects.
 
 from __future__ import annotations
 
+import copy
 import time
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
@@ -131,6 +132,46 @@ def matching_tax_rate(state: FakeStripeState, rate_ids: list[str], customer: Str
         if (rate.get("country") or "").upper() == country:
             return rate
     return None
+
+
+def create_tax_rate(state: FakeStripeState, params: dict[str, Any], livemode: bool) -> StripeObject:
+    """``POST /v1/tax_rates``: a rate the account defines (for ``dynamic_tax_rates``)."""
+    from payments.testing.fake_stripe.state import StripeError, as_bool, new_id, required
+
+    for name in ("display_name", "percentage", "inclusive"):
+        if params.get(name) in (None, ""):
+            raise required(name)
+    try:
+        number = Decimal(str(params["percentage"]))
+    except ArithmeticError:
+        raise StripeError("Invalid decimal: percentage", param="percentage") from None
+    if not 0 <= number <= 100:
+        raise StripeError("percentage must be between 0 and 100", param="percentage")
+    with state.lock:
+        return copy.deepcopy(
+            state._store(
+                {
+                    "id": new_id("txr"),
+                    "object": "tax_rate",
+                    "active": as_bool(params.get("active", True)),
+                    "country": params.get("country"),
+                    "created": int(time.time()),
+                    "description": params.get("description"),
+                    "display_name": params["display_name"],
+                    "effective_percentage": float(number),
+                    "flat_amount": None,
+                    "inclusive": as_bool(params["inclusive"]),
+                    "jurisdiction": params.get("jurisdiction"),
+                    "jurisdiction_level": None,
+                    "livemode": livemode,
+                    "metadata": dict(params.get("metadata") or {}),
+                    "percentage": float(number) if number % 1 else int(number),
+                    "rate_type": "percentage",
+                    "state": params.get("state"),
+                    "tax_type": params.get("tax_type"),
+                }
+            )
+        )
 
 
 def automatic_tax_rate(

@@ -24,6 +24,7 @@ from payments.invoicing import snapshot, tax
 from payments.invoicing.delivery import deliver_invoice
 from payments.invoicing.numbering import allocate_invoice_number
 from payments.models import GuestSubscription, Invoice, Subscription, WithheldInvoice
+from payments.services.stripe_api import stripe_client, to_dict
 
 logger = logging.getLogger(__name__)
 
@@ -57,9 +58,6 @@ def issue_invoice(
     # robust: even a failing enqueue (a worker backend's queue down) must not turn
     # the committed webhook into an error; deliver_invoices picks the invoice up.
     transaction.on_commit(lambda: deliver_invoice.enqueue(invoice.pk), robust=True)
-    WithheldInvoice.objects.filter(stripe_invoice_id=invoice.stripe_invoice_id).update(
-        invoice=invoice
-    )
     return invoice
 
 
@@ -95,21 +93,19 @@ def retry_withheld(withheld: WithheldInvoice) -> Invoice | None:
     Stripe freezes ``customer_*`` on a finalized invoice, so the buyer's address
     or VAT ID given since (on the billing portal) is read from the customer.
     """
-    from payments.webhooks.stripe_objects import retrieve_invoice  # the webhook imports us
-
-    stripe_invoice = retrieve_invoice(withheld.stripe_invoice_id)
+    stripe = stripe_client().v1
+    stripe_invoice = to_dict(stripe.invoices.retrieve(withheld.stripe_invoice_id))
     customer = stripe_invoice.get("customer")
     if isinstance(customer, str):
-        from payments.services.stripe_api import stripe_client, to_dict
-
-        customer = to_dict(
-            stripe_client().v1.customers.retrieve(customer, params={"expand": ["tax_ids"]})
-        )
-    return issue_invoice(
+        customer = to_dict(stripe.customers.retrieve(customer, params={"expand": ["tax_ids"]}))
+    invoice = issue_invoice(
         with_current_customer(stripe_invoice, customer or {}),
         subscription=withheld.subscription,
         guest_subscription=withheld.guest_subscription,
     )
+    if invoice is not None:
+        WithheldInvoice.objects.filter(pk=withheld.pk).update(invoice=invoice)
+    return invoice
 
 
 def with_current_customer(

@@ -3,6 +3,35 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+EU = {
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU",
+    "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
+}  # fmt: skip
+
+
+def treatment_as_printed(invoice) -> str:
+    """The treatment an invoice issued before this field showed on its PDF, so that
+    re-rendering it prints the same note (the rules of the earlier template)."""
+    if (invoice.seller or {}).get("small_business"):
+        return "small_business"
+    buyer = invoice.buyer or {}
+    country = (buyer.get("country") or "").upper()
+    if invoice.tax_amount == 0 and buyer.get("vat_ids"):
+        return "reverse_charge"
+    if invoice.tax_amount == 0 and country and country not in EU:
+        return "outside_eu"
+    if invoice.tax_amount and country and country != "DE" and country in EU:
+        return "eu_consumer"
+    return "domestic"
+
+
+def set_treatments(apps, schema_editor):
+    Invoice = apps.get_model("payments", "Invoice")
+    for invoice in Invoice.objects.only("pk", "seller", "buyer", "tax_amount").iterator():
+        treatment = treatment_as_printed(invoice)
+        if treatment != "domestic":
+            Invoice.objects.filter(pk=invoice.pk).update(tax_treatment=treatment)
+
 
 class Migration(migrations.Migration):
 
@@ -40,4 +69,5 @@ class Migration(migrations.Migration):
                 'ordering': ['-created_at'],
             },
         ),
+        migrations.RunPython(set_treatments, migrations.RunPython.noop),
     ]

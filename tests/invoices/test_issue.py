@@ -237,3 +237,14 @@ def test_the_language_of_the_checkout_picks_the_invoice_language(issue, factory)
 
     assert invoice.language == "de"
     assert "Rechnung" in mail.outbox[0].subject
+
+
+def test_a_registered_buyer_stripe_knows_by_email_only_is_named_by_their_account(issue):
+    from payments.testing.factories import UserFactory
+
+    user = UserFactory(first_name="Ada", last_name="Lovelace")
+    subscription = SubscriptionFactory(user=user)
+
+    invoice = issue(stripe_invoice(name=""), subscription=subscription)
+
+    assert invoice.buyer_name == "Ada Lovelace"

@@ -90,11 +90,13 @@ def fill(n: int) -> None:
             "lines, "
             "tax_breakdown, language, livemode, pdf, pdf_attempts, pdf_error, email_attempts, "
             "email_error, lexoffice_voucher_id, lexoffice_skipped, lexoffice_attempts, "
-            "lexoffice_error) " + SERIES + "SELECT 'RE-' || i, i, 'in_' || i, "
+            "lexoffice_error, lexoffice_needs_attention, tax_treatment) "
+            + SERIES
+            + "SELECT 'RE-' || i, i, 'in_' || i, "
             f"UPPER({user_email}), 'eur', 1000, 190, 0, 1190, %s, {json_['object']}, "
             f"{json_['object']}, {json_['array']}, {json_['array']}, 'de', %s, "
-            "'', 0, '', 0, '', '', %s, 0, '' FROM s",
-            [n // 10, old, False, False],
+            "'', 0, '', 0, '', '', %s, 0, '', %s, 'domestic' FROM s",
+            [n // 10, old, False, False, False],
         ),
         (
             "INSERT INTO payments_identityevent (event_type, user_id, email, metadata, "

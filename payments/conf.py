@@ -32,6 +32,9 @@ DEFAULTS: dict[str, Any] = {
     "INVOICE_STORAGE": "default",
     # Dotted path to ``(user) -> bool``; None: django-allauth if installed, else all.
     "EMAIL_IS_VERIFIED": None,
+    "TAX_CALCULATION": "stripe_tax",  # or "tax_rates", or "none" (§19 UStG only)
+    "TAX_RATES": [],
+    "PRICES_INCLUDE_TAX": True,
     # Beyond the contract: where the access decorator sends visitors without the
     # feature ("" answers 403 instead of redirecting). A URL name or a path.
     "PRICING_URL": "",
@@ -77,6 +80,11 @@ class PaymentsSettings:
     @property
     def invoice_from_email(self) -> str:
         return self.INVOICE_FROM_EMAIL or django_settings.DEFAULT_FROM_EMAIL
+
+    @property
+    def tax_behavior(self) -> str:
+        """Stripe's ``tax_behavior`` of every tier price: what ``unit_amount`` means."""
+        return "inclusive" if self.PRICES_INCLUDE_TAX else "exclusive"
 
     @property
     def mode(self) -> str:

@@ -1,13 +1,11 @@
 """One page per feature, each gated by ``payments.access`` in one line."""
 
-from decimal import Decimal
-
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from payments.access import features_for_request, requires_feature
+from payments.formatting import display_price
 from payments.models import SubscriptionTier
 
 
@@ -16,15 +14,11 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def pricing(request: HttpRequest) -> HttpResponse:
-    tiers = [(tier, display_price(tier)) for tier in SubscriptionTier.objects.active()]
+    tiers = [
+        (tier, display_price(tier.unit_amount, tier.currency))
+        for tier in SubscriptionTier.objects.active()
+    ]
     return render(request, "demo/pricing.html", {"tiers": tiers})
-
-
-def display_price(tier: SubscriptionTier) -> str:
-    """``9,90`` in German, ``9.90`` in English; empty while the tier has no price."""
-    if tier.unit_amount is None:
-        return ""
-    return number_format(Decimal(tier.unit_amount) / 100, decimal_pos=2)
 
 
 @requires_feature("data")

@@ -31,11 +31,18 @@ class InvoiceAdmin(ActionPermissionMixin, admin.ModelAdmin):
         "email",
         "total",
         "issued_at",
+        "tax_treatment",
         "pdf_state",
         "email_state",
         "lexoffice_state",
     )
-    list_filter = ("livemode", "lexoffice_skipped", ("emailed_at", admin.EmptyFieldListFilter))
+    list_filter = (
+        "livemode",
+        "tax_treatment",
+        "lexoffice_skipped",
+        "lexoffice_needs_attention",
+        ("emailed_at", admin.EmptyFieldListFilter),
+    )
     search_fields = ("number", "email", "stripe_invoice_id", "lexoffice_voucher_id")
     date_hierarchy = "issued_at"
     actions = ("resend_email_action", "retry_sync_action")
@@ -58,7 +65,16 @@ class InvoiceAdmin(ActionPermissionMixin, admin.ModelAdmin):
         ),
         (
             _("Amounts"),
-            {"fields": ("currency", "net_amount", "tax_amount", "total_amount", "tax_breakdown")},
+            {
+                "fields": (
+                    "currency",
+                    "net_amount",
+                    "tax_amount",
+                    "total_amount",
+                    "tax_treatment",
+                    "tax_breakdown",
+                )
+            },
         ),
         (_("Issued data"), {"fields": ("buyer", "seller", "lines", "period_start", "period_end")}),
         (
@@ -76,6 +92,7 @@ class InvoiceAdmin(ActionPermissionMixin, admin.ModelAdmin):
                     "lexoffice_skipped",
                     "lexoffice_attempts",
                     "lexoffice_error",
+                    "lexoffice_needs_attention",
                 )
             },
         ),
@@ -115,6 +132,8 @@ class InvoiceAdmin(ActionPermissionMixin, admin.ModelAdmin):
     def lexoffice_state(self, invoice: Invoice) -> str:
         if invoice.lexoffice_skipped:
             return str(_("skipped"))
+        if invoice.lexoffice_needs_attention:
+            return str(_("needs a person: %(error)s") % {"error": invoice.lexoffice_error})
         done = invoice.lexoffice_synced_at is not None
         return _state(done, invoice.lexoffice_attempts, invoice.lexoffice_error)
 

@@ -214,6 +214,8 @@ def check_seller(app_configs=None, **kwargs) -> list:
         missing = [*SELLER_REQUIRED, " or ".join(SELLER_TAX_IDS)]
     else:
         missing = [key for key in SELLER_REQUIRED if not str(seller.get(key) or "").strip()]
+        if "address" in missing and str(seller.get("street") or "").strip():
+            missing.remove("address")  # the structured address stands in for it
         if not any(str(seller.get(key) or "").strip() for key in SELLER_TAX_IDS):
             missing.append(" or ".join(SELLER_TAX_IDS))
     if not missing:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.utils import translation
+
 from payments.einvoice.adapter import document_for_invoice
 from payments.einvoice.cii import EInvoiceError, build_cii_xml
 
@@ -20,4 +22,6 @@ __all__ = ["EInvoiceError", "build_cii_xml", "document_for_invoice", "invoice_xm
 
 
 def invoice_xml(invoice: Invoice) -> bytes:
-    return build_cii_xml(document_for_invoice(invoice))
+    """In the invoice's language, so its lines are named as its PDF names them."""
+    with translation.override(invoice.language):
+        return build_cii_xml(document_for_invoice(invoice))

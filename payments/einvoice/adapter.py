@@ -9,7 +9,7 @@ printed address lines.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -25,8 +25,9 @@ from payments.einvoice.document import (
     VatBreakdown,
 )
 from payments.formatting import major_units
-from payments.lexoffice.booking import EU_COUNTRIES
+from payments.invoicing.lines import line_net, line_title
 from payments.models import Invoice
+from payments.models.invoices import last_day_of
 from payments.services.stripe_api import stripe_time
 
 #: "10115 Berlin", "SW1A 1AA London" is not matched: a postcode line starts with digits.
@@ -44,8 +45,7 @@ def document_for_invoice(
 ) -> EInvoiceDocument:
     """``invoice`` as e-invoice; a cancellation invoice passes ``type_code=CREDIT_NOTE``
     and the invoice it ``corrects`` (its number and date become BG-3)."""
-    # Where Invoice.tax_treatment exists, it replaces the interim derivation:
-    treatment = TaxTreatment(treatment or interim_treatment(invoice))
+    treatment = TaxTreatment(treatment or invoice.tax_treatment)
     currency = invoice.currency
     vat = vat_breakdown(invoice, treatment)
     return EInvoiceDocument(
@@ -61,23 +61,8 @@ def document_for_invoice(
         type_code=type_code,
         preceding_invoice=(corrects.number, local_date(corrects.issued_at)) if corrects else None,
         period_start=local_date(invoice.period_start),
-        period_end=last_day(invoice.period_end),
+        period_end=last_day_of(invoice.period_end),
     )
-
-
-def interim_treatment(invoice: Invoice) -> TaxTreatment:
-    """What the invoice's printed notes say; ``Invoice.tax_treatment`` supersedes it."""
-    if invoice.is_small_business:
-        return TaxTreatment.SMALL_BUSINESS
-    if invoice.is_reverse_charge:
-        return TaxTreatment.REVERSE_CHARGE
-    country = (invoice.buyer.get("country") or "").upper()
-    seller_country = (invoice.seller.get("country") or "DE").upper()
-    if not country or country == seller_country:
-        return TaxTreatment.DOMESTIC
-    if country in EU_COUNTRIES:
-        return TaxTreatment.EU_CONSUMER
-    return TaxTreatment.OUTSIDE_EU
 
 
 def vat_breakdown(invoice: Invoice, treatment: TaxTreatment) -> tuple[VatBreakdown, ...]:
@@ -97,16 +82,16 @@ def vat_breakdown(invoice: Invoice, treatment: TaxTreatment) -> tuple[VatBreakdo
 
 def invoice_line(line: dict[str, Any], currency: str, vat: tuple[VatBreakdown, ...]) -> Line:
     quantity = Decimal(line.get("quantity") or 1)
-    net = amount(line["amount"], currency)
+    net = amount(line_net(line), currency)
     return Line(
-        name=line.get("tier") or line.get("description") or "",
+        name=line_title(line),
         description=line.get("description") or "",
         quantity=quantity,
         unit_price=unit_price(net, quantity),
         net=net,
         rate=line_rate(line, vat, currency),
         period_start=local_date(stripe_time(line.get("period_start"))),
-        period_end=last_day(stripe_time(line.get("period_end"))),
+        period_end=last_day_of(stripe_time(line.get("period_end"))),
     )
 
 
@@ -124,7 +109,7 @@ def line_rate(line: dict[str, Any], vat: tuple[VatBreakdown, ...], currency: str
     if len(vat) == 1:
         return vat[0].rate
     # Several rates: the one whose taxable amount is this line's (no discount).
-    rates = {group.rate for group in vat if group.basis == amount(line["amount"], currency)}
+    rates = {group.rate for group in vat if group.basis == amount(line_net(line), currency)}
     # None or an ambiguous match: check_expressible names the line without a rate.
     return rates.pop() if len(rates) == 1 else UNKNOWN_RATE
 
@@ -145,12 +130,12 @@ def seller_party(seller: dict[str, Any]) -> Party:
 
 def buyer_party(invoice: Invoice) -> Party:
     buyer = invoice.buyer
-    country = (buyer.get("country") or invoice.seller.get("country") or "DE").upper()
-    printed = [line for line in buyer.get("address") or [] if line != buyer.get("country")]
+    country = invoice.buyer_country or (invoice.seller.get("country") or "DE").upper()
+    printed = [line for line in invoice.buyer_address_lines if line != buyer.get("country")]
     return Party(
-        name=buyer.get("name") or buyer.get("email") or invoice.email,
-        address=structured_address(buyer, printed, country),
-        vat_id=next(iter(buyer.get("vat_ids") or []), ""),
+        name=invoice.buyer_name or buyer.get("email") or invoice.email,
+        address=structured_address(invoice.buyer_postal_address, printed, country),
+        vat_id=invoice.buyer_vat_id,
         email=buyer.get("email") or invoice.email,
     )
 
@@ -189,9 +174,3 @@ def amount(minor_units: int, currency: str) -> Decimal:
 def local_date(moment: datetime | None) -> date | None:
     """The date as printed: in the site's time zone."""
     return timezone.localtime(moment).date() if moment else None
-
-
-def last_day(period_end: datetime | None) -> date | None:
-    """Stripe's period end is the first moment of the next period (the same time of
-    day as the start); EN 16931 wants the last day of service (BT-74 is inclusive)."""
-    return local_date(period_end) - timedelta(days=1) if period_end else None

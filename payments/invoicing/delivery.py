@@ -22,8 +22,8 @@ from django.utils import timezone
 
 from payments.conf import payments_settings
 from payments.invoicing.mail import build_credit_note_email, build_invoice_email
-from payments.lexoffice import book_invoice
-from payments.lexoffice.booking import book_credit_note
+from payments.lexoffice import LexofficeError, book_invoice
+from payments.lexoffice.booking import book_credit_note, forget_posting_categories
 from payments.models import CreditNote, Invoice
 from payments.services import recorded_steps
 from payments.services.recorded_steps import Outcome, Step
@@ -57,11 +57,24 @@ def sync_lexoffice(invoice: Invoice) -> dict[str, Any]:
         "lexoffice_voucher_id": voucher_id,
         "lexoffice_synced_at": timezone.now(),
         "lexoffice_skipped": False,
+        "lexoffice_needs_attention": False,
     }
 
 
 def _label(invoice: Invoice) -> str:
     return f"Invoice {invoice.number}"
+
+
+def lexoffice_failure_fields(error: Exception) -> dict[str, Any]:
+    """A refusal no retry can change (a 4xx on the voucher, a missing category) waits
+    for a person instead of being retried by every ``deliver_invoices`` run."""
+    if isinstance(error, LexofficeError) and error.needs_person:
+        logger.error(
+            "Lexoffice refused the booking for good; fix the cause and retry it in the admin: %s",
+            error,
+        )
+        return {"lexoffice_needs_attention": True}
+    return {}
 
 
 PDF = Step("pdf", lambda invoice: not invoice.pdf, store_pdf, _label)
@@ -72,10 +85,14 @@ EMAIL = Step(
 LEXOFFICE = Step(
     "lexoffice",
     lambda invoice: (
-        bool(invoice.pdf) and invoice.lexoffice_synced_at is None and not invoice.lexoffice_skipped
+        bool(invoice.pdf)
+        and invoice.lexoffice_synced_at is None
+        and not invoice.lexoffice_skipped
+        and not invoice.lexoffice_needs_attention
     ),
     sync_lexoffice,
     _label,
+    lexoffice_failure_fields,
 )
 STEPS = (PDF, EMAIL, LEXOFFICE)
 
@@ -103,7 +120,9 @@ def resend_email(invoice_pk: int) -> Outcome:
 
 def retry_lexoffice(invoice_pk: int) -> Outcome:
     """Book again (``book_invoice`` finds an existing voucher by number), e.g. after
-    an API key was configured for an invoice once skipped."""
+    an API key was configured for an invoice once skipped, or a person fixed what
+    Lexoffice refused (the posting categories are then read again)."""
+    forget_posting_categories()
     return run_step(invoice_pk, LEXOFFICE, force=True)
 
 
@@ -115,7 +134,7 @@ def undelivered() -> QuerySet[Invoice]:
 UNDELIVERED = (
     Q(pdf="")
     | Q(emailed_at__isnull=True)
-    | Q(lexoffice_synced_at__isnull=True, lexoffice_skipped=False)
+    | Q(lexoffice_synced_at__isnull=True, lexoffice_skipped=False, lexoffice_needs_attention=False)
 )
 
 
@@ -145,6 +164,7 @@ def sync_credit_note_lexoffice(credit_note: CreditNote) -> dict[str, Any]:
         "lexoffice_voucher_id": book_credit_note(credit_note),
         "lexoffice_synced_at": timezone.now(),
         "lexoffice_skipped": False,
+        "lexoffice_needs_attention": False,
     }
 
 
@@ -155,7 +175,11 @@ def _credit_note_label(credit_note: CreditNote) -> str:
 CREDIT_NOTE_PDF = Step("pdf", PDF.is_due, store_credit_note_pdf, _credit_note_label)
 CREDIT_NOTE_EMAIL = Step("email", EMAIL.is_due, send_credit_note_email, _credit_note_label)
 CREDIT_NOTE_LEXOFFICE = Step(
-    "lexoffice", LEXOFFICE.is_due, sync_credit_note_lexoffice, _credit_note_label
+    "lexoffice",
+    LEXOFFICE.is_due,
+    sync_credit_note_lexoffice,
+    _credit_note_label,
+    lexoffice_failure_fields,
 )
 CREDIT_NOTE_STEPS = (CREDIT_NOTE_PDF, CREDIT_NOTE_EMAIL, CREDIT_NOTE_LEXOFFICE)
 
@@ -182,6 +206,7 @@ def resend_credit_note_email(credit_note_pk: int) -> Outcome:
 
 
 def retry_credit_note_lexoffice(credit_note_pk: int) -> Outcome:
+    forget_posting_categories()
     return run_credit_note_step(credit_note_pk, CREDIT_NOTE_LEXOFFICE, force=True)
 
 

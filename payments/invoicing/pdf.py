@@ -28,7 +28,9 @@ from weasyprint.urls import URLFetcher
 
 from payments.einvoice.embedding import write_facturx_pdf
 from payments.formatting import money, rate
-from payments.models import CreditNote, Invoice
+from payments.invoicing.lines import line_net, line_title
+from payments.models import CreditNote, Invoice, TaxTreatment
+from payments.models.invoices import last_day_of
 from payments.services.stripe_api import stripe_time
 
 TEMPLATE = "payments/invoice/invoice.html"
@@ -110,15 +112,9 @@ def invoice_context(invoice: Invoice) -> dict[str, Any]:
         "invoice": invoice,
         "seller": invoice.seller,
         "buyer": invoice.buyer,
-        "lines": [
-            {
-                **line,
-                "amount_display": money(line["amount"], currency, invoice.language),
-                "period_start": stripe_time(line["period_start"]),
-                "period_end": stripe_time(line["period_end"]),
-            }
-            for line in invoice.lines
-        ],
+        "buyer_address_lines": invoice.buyer_address_lines,
+        "seller_address_lines": invoice.seller_address_lines,
+        "lines": [line_context(line, currency, invoice.language) for line in invoice.lines],
         "taxes": [
             {
                 **entry,
@@ -135,8 +131,28 @@ def invoice_context(invoice: Invoice) -> dict[str, Any]:
         "net_display": money(invoice.net_amount, currency, invoice.language),
         "tax_display": money(invoice.tax_amount, currency, invoice.language),
         "total_display": money(invoice.total_amount, currency, invoice.language),
+        "treatment": invoice.tax_treatment,
         "small_business": invoice.is_small_business,
         "reverse_charge": invoice.is_reverse_charge,
+        "outside_eu": invoice.tax_treatment == TaxTreatment.OUTSIDE_EU,
+        "eu_consumer": invoice.tax_treatment == TaxTreatment.EU_CONSUMER,
+        "shows_tax_lines": invoice.tax_treatment
+        in (TaxTreatment.DOMESTIC, TaxTreatment.EU_CONSUMER),
+    }
+
+
+def line_context(line: dict[str, Any], currency: str, language: str) -> dict[str, Any]:
+    """A line as printed: net amounts (the VAT is shown below), the last day inclusive."""
+    net = line_net(line)
+    quantity = line.get("quantity") or 1
+    return {
+        **line,
+        "title": line_title(line),
+        "quantity": quantity,
+        "unit_display": money(line.get("unit_net_amount", net // quantity), currency, language),
+        "amount_display": money(net, currency, language),
+        "period_start": stripe_time(line["period_start"]),
+        "period_last_day": last_day_of(stripe_time(line["period_end"])),
     }
 
 

@@ -21,11 +21,18 @@ from typing import Any
 from django.utils import timezone
 
 from payments.conf import payments_settings
+from payments.invoicing import tax
 from payments.models import GuestSubscription, Subscription, SubscriptionTier
 from payments.services.languages import buyer_language
 from payments.services.stripe_api import stripe_time
 
-SELLER_KEYS = ("name", "address", "vat_id", "tax_number", "email", "small_business", "register")
+#: What an invoice keeps of ``SELLER``: §14 UStG's fields, the structured address
+#: e-invoices need, and what §35a GmbHG puts on a business letter.
+SELLER_KEYS = (
+    *("name", "address", "vat_id", "tax_number", "email", "small_business"),
+    *("street", "postal_code", "city", "country", "phone", "register", "managing_directors"),
+)
+POSTAL_ADDRESS_KEYS = ("line1", "line2", "postal_code", "city", "state", "country")
 
 
 def issued_at(stripe_invoice: dict[str, Any]) -> datetime:
@@ -33,18 +40,30 @@ def issued_at(stripe_invoice: dict[str, Any]) -> datetime:
     return stripe_time(paid_at) or timezone.now()
 
 
-def buyer(stripe_invoice: dict[str, Any], fallback_email: str) -> dict[str, Any]:
+def buyer(
+    stripe_invoice: dict[str, Any], fallback_email: str, fallback_name: str = ""
+) -> dict[str, Any]:
+    """The buyer as Stripe's invoice names them (``customer_*``, frozen at finalization).
+
+    ``fallback_name`` is the registered user's name, for a customer Stripe knows
+    by email only.
+    """
     address = stripe_invoice.get("customer_address") or {}
+    tax_ids = [
+        {"type": tax_id.get("type") or "", "value": str(tax_id["value"])}
+        for tax_id in stripe_invoice.get("customer_tax_ids") or []
+        if tax_id.get("value")
+    ]
+    country = (address.get("country") or "").upper()
     return {
-        "name": stripe_invoice.get("customer_name") or "",
+        "name": stripe_invoice.get("customer_name") or fallback_name,
         "email": stripe_invoice.get("customer_email") or fallback_email,
         "address": address_lines(address),
-        "country": address.get("country") or "",
-        "vat_ids": [
-            tax_id["value"]
-            for tax_id in stripe_invoice.get("customer_tax_ids") or []
-            if tax_id.get("value")
-        ],
+        "postal_address": {key: address.get(key) or "" for key in POSTAL_ADDRESS_KEYS},
+        "country": country,
+        "tax_ids": tax_ids,
+        "vat_ids": [tax_id["value"] for tax_id in tax_ids],
+        "vat_id": tax.eu_vat_id_of(country, tax_ids),
     }
 
 
@@ -65,6 +84,7 @@ def seller() -> dict[str, Any]:
     configured = payments_settings.SELLER
     snapshot = {key: configured.get(key, "") for key in SELLER_KEYS}
     snapshot["small_business"] = bool(configured.get("small_business", False))
+    snapshot["country"] = (configured.get("country") or "DE").upper()
     return snapshot
 
 
@@ -77,17 +97,33 @@ def lines(
     for item in items:
         tier = tiers.get(price_id(item) or "", fallback_tier)
         period = item.get("period") or {}
+        quantity = item.get("quantity") or 1
+        net = line_net_amount(item)
         snapshot.append(
             {
                 "description": item.get("description") or "",
                 "tier": tier.name if tier else "",
-                "quantity": item.get("quantity") or 1,
+                "tier_slug": tier.slug if tier else "",
+                "interval": tier.interval if tier else "",
+                "quantity": quantity,
                 "amount": item.get("amount", 0),
+                "net_amount": net,
+                "unit_net_amount": round(net / quantity),
                 "period_start": period.get("start"),
                 "period_end": period.get("end"),
             }
         )
     return snapshot
+
+
+def line_net_amount(item: dict[str, Any]) -> int:
+    """The line without VAT: Stripe's ``amount`` includes the tax of an inclusive price."""
+    inclusive = sum(
+        entry.get("amount") or 0
+        for entry in item.get("taxes") or item.get("tax_amounts") or []
+        if entry.get("tax_behavior") == "inclusive" or entry.get("inclusive") is True
+    )
+    return item.get("amount", 0) - inclusive
 
 
 def price_id(line: dict[str, Any]) -> str | None:

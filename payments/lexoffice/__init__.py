@@ -13,6 +13,7 @@ pytest fixture.
 from payments.lexoffice.booking import book_invoice
 from payments.lexoffice.errors import (
     LexofficeAuthError,
+    LexofficeConfigurationError,
     LexofficeError,
     LexofficeRateLimitError,
     LexofficeUnavailableError,
@@ -21,6 +22,7 @@ from payments.lexoffice.errors import (
 
 __all__ = [
     "LexofficeAuthError",
+    "LexofficeConfigurationError",
     "LexofficeError",
     "LexofficeRateLimitError",
     "LexofficeUnavailableError",

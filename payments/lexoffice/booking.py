@@ -6,25 +6,37 @@ code. ``book_invoice`` therefore looks the invoice number up before it creates
 anything, and checks everything it can locally (currency, totals, the PDF) before
 the first write, so a refusal never leaves a voucher without its receipt.
 
-Booking category and contact follow the invoice's tax treatment (``booking_category``):
-ordinary sales go to "Dienstleistungen" on Lexoffice's collective contact, with the
-buyer named in the remark; a §19 UStG seller books "Einnahmen als Kleinunternehmer";
-a tax-free sale to a buyer outside the EU "Dienstleistungen an Drittländer"; and a
-reverse-charge sale to an EU business (VAT ID, no tax) "Fremdleistungen §13b", a
-category Lexoffice only accepts with a real contact carrying the VAT ID, so that
-buyer is looked up by email and created as a customer contact if missing.
+Booking category and contact follow the invoice's ``tax_treatment``
+(``CATEGORIES``): German VAT goes to "Dienstleistungen" on Lexoffice's collective
+contact, with the buyer named in the remark; a §19 UStG seller books "Einnahmen
+als Kleinunternehmer"; a sale outside the EU "Dienstleistungen an Drittländer"; an
+EU consumer charged their country's VAT (OSS) "Fernverkauf", the only category
+that takes a foreign rate; and a reverse charge to an EU business "Fremdleistungen
+§13b". The last two need a real contact (with the VAT ID, or the consumer's
+country), so that buyer is looked up by email and created if missing.
+
+The category IDs are checked once per process against ``GET
+/v1/posting-categories``: an account without one gets a clear error that needs a
+person, never a booking in a wrong category. ``shippingDate`` is the first day of
+the service period (the Leistungsdatum).
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.utils import timezone
 
 from payments.lexoffice.client import MAX_FILE_BYTES, LexofficeClient, default_client
-from payments.lexoffice.errors import LexofficeError, LexofficeValidationError
+from payments.lexoffice.errors import (
+    LexofficeConfigurationError,
+    LexofficeError,
+    LexofficeValidationError,
+)
+from payments.models import TaxTreatment
 
 if TYPE_CHECKING:
     from payments.models import CreditNote, Invoice
@@ -55,12 +67,16 @@ THIRD_COUNTRY = Category(
     "ef5b1a6e-f690-4004-9a19-91276348894f", "Dienstleistungen an Drittländer", False
 )
 REVERSE_CHARGE = Category("380a20cb-d04c-426e-b49c-84c22adfa362", "Fremdleistungen §13b", True)
-# fmt: off
-EU_COUNTRIES = frozenset((
-    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU",
-    "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
-))
-# fmt: on
+DISTANCE_SALES = Category("7c112b66-0565-479c-bc18-5845e080880a", "Fernverkauf", True)
+CATEGORIES = {
+    TaxTreatment.DOMESTIC: SERVICES,
+    TaxTreatment.REVERSE_CHARGE: REVERSE_CHARGE,
+    TaxTreatment.EU_CONSUMER: DISTANCE_SALES,
+    TaxTreatment.OUTSIDE_EU: THIRD_COUNTRY,
+    TaxTreatment.SMALL_BUSINESS: SMALL_BUSINESS,
+}
+#: Income category IDs per API base, read once from ``GET /v1/posting-categories``.
+_known_categories: dict[str, frozenset[str]] = {}
 #: Rates tried first when an invoice has no breakdown and its rate must be derived.
 KNOWN_TAX_RATES = (Decimal(19), Decimal(7), Decimal(0), Decimal(16), Decimal(5))
 CENT = Decimal("0.01")
@@ -92,6 +108,7 @@ def _book(document: Document, invoice: Invoice, voucher_type: str, client: Lexof
     category = booking_category(invoice)
     payload = voucher_payload(document, category) | {"type": voucher_type}
     pdf = invoice_pdf_bytes(document)
+    verify_category(client, category)
     voucher = find_booked_voucher(client, document.number, voucher_type)
     if voucher is None:
         if category.contact_required:
@@ -130,48 +147,71 @@ def find_booked_voucher(
 
 
 def booking_category(invoice: Invoice) -> Category:
-    """Where Lexoffice books the revenue, from the tax treatment printed on the invoice."""
-    buyer = invoice.buyer or {}
-    if (invoice.seller or {}).get("small_business"):
-        return SMALL_BUSINESS
-    if invoice.tax_amount == 0 and buyer.get("vat_ids"):
-        return REVERSE_CHARGE
-    country = (buyer.get("country") or "").upper()
-    if invoice.tax_amount == 0 and country and country not in EU_COUNTRIES:
-        return THIRD_COUNTRY
-    return SERVICES
+    """Where Lexoffice books the revenue: the category of the invoice's tax treatment."""
+    return CATEGORIES[TaxTreatment(invoice.tax_treatment)]
+
+
+def verify_category(client: LexofficeClient, category: Category) -> None:
+    """Refuse, for good, to book in a category the Lexoffice account does not offer."""
+    known = _known_categories.get(client.api_base)
+    if known is None:
+        known = frozenset(
+            entry["id"] for entry in client.posting_categories() if entry.get("type") == "income"
+        )
+        _known_categories[client.api_base] = known
+    if category.id not in known:
+        raise LexofficeConfigurationError(
+            f"The Lexoffice account has no income posting category {category.name!r} "
+            f"({category.id}); GET /v1/posting-categories does not list it. Nothing was "
+            "booked: check the account's bookkeeping settings (OSS, small business), then "
+            "retry the sync."
+        )
+
+
+def forget_posting_categories() -> None:
+    """Read the categories again on the next booking (after the account changed)."""
+    _known_categories.clear()
 
 
 def buyer_contact_id(client: LexofficeClient, invoice: Invoice) -> str:
-    """The buyer's customer contact, found by email and VAT ID or created once.
+    """The buyer's customer contact, found by email (and VAT ID) or created once.
 
     Like vouchers, contacts have no idempotency key: a retry after a create that
     timed out finds the contact by email instead of creating a second one.
     """
-    buyer = invoice.buyer or {}
-    email = buyer.get("email") or invoice.email
-    vat_id = buyer["vat_ids"][0]
+    email = invoice.buyer.get("email") or invoice.email
+    vat_id = invoice.buyer_vat_id if invoice.is_reverse_charge else ""
     for contact in client.find_customers_by_email(email):
-        if (contact.get("company") or {}).get("vatRegistrationId") == vat_id:
+        if (contact.get("company") or {}).get("vatRegistrationId", "") == vat_id:
             return contact["id"]
-    return client.create_contact(contact_payload(buyer, email, vat_id))["id"]
+    return client.create_contact(contact_payload(invoice, email, vat_id))["id"]
 
 
-def contact_payload(buyer: dict[str, Any], email: str, vat_id: str) -> dict[str, Any]:
-    billing = {"countryCode": (buyer.get("country") or vat_id[:2]).upper()}
-    if buyer.get("address"):
-        billing["street"] = buyer["address"][0]
-    return {
+def contact_payload(invoice: Invoice, email: str, vat_id: str) -> dict[str, Any]:
+    """A company contact with the VAT ID (reverse charge), else a person (OSS consumer)."""
+    address = invoice.buyer_postal_address
+    billing = {"countryCode": invoice.buyer_country or vat_id[:2].upper()}
+    if address["line1"]:
+        billing["street"] = address["line1"]
+    if address["postal_code"]:
+        billing["zip"] = address["postal_code"]
+    if address["city"]:
+        billing["city"] = address["city"]
+    payload: dict[str, Any] = {
         "version": 0,
         "roles": {"customer": {}},
-        "company": {
-            "name": buyer.get("name") or email,
+        "addresses": {"billing": [billing]},
+        "emailAddresses": {"business" if vat_id else "private": [email]},
+    }
+    if vat_id:
+        payload["company"] = {
+            "name": invoice.buyer_name or email,
             "vatRegistrationId": vat_id,
             "allowTaxFreeInvoices": True,
-        },
-        "addresses": {"billing": [billing]},
-        "emailAddresses": {"business": [email]},
-    }
+        }
+    else:
+        payload["person"] = {"lastName": invoice.buyer_name or email}
+    return payload
 
 
 def voucher_payload(invoice: Document, category: Category) -> dict[str, Any]:
@@ -194,6 +234,7 @@ def voucher_payload(invoice: Document, category: Category) -> dict[str, Any]:
         "type": VOUCHER_TYPE,
         "voucherNumber": invoice.number,
         "voucherDate": timezone.localdate(invoice.issued_at).isoformat(),
+        "shippingDate": service_date(invoice).isoformat(),
         "totalGrossAmount": to_euros(invoice.total_amount),
         "totalTaxAmount": to_euros(invoice.tax_amount),
         "taxType": "gross",
@@ -201,6 +242,13 @@ def voucher_payload(invoice: Document, category: Category) -> dict[str, Any]:
         "remark": remark(invoice),
         "voucherItems": items,
     }
+
+
+def service_date(document: Document) -> date:
+    """The Leistungsdatum: the invoiced period's first day (a cancellation invoice's is
+    the corrected invoice's), else the issue date."""
+    invoice = getattr(document, "invoice", document)
+    return invoice.period_first_day or timezone.localdate(document.issued_at)
 
 
 def tax_rows(invoice: Document) -> list[dict[str, Any]]:

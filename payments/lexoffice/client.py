@@ -185,6 +185,11 @@ class LexofficeClient:
         """``POST /v1/contacts``; answers ``{"id", "resourceUri", ..., "version"}``."""
         return self.request("POST", "/v1/contacts", json=payload)
 
+    def posting_categories(self) -> list[dict[str, Any]]:
+        """``GET /v1/posting-categories``: every booking category the account offers."""
+        answer = self.request("GET", "/v1/posting-categories")
+        return answer if isinstance(answer, list) else answer.get("content", [])
+
     def create_voucher(self, payload: dict[str, Any]) -> dict[str, Any]:
         """``POST /v1/vouchers``; answers ``{"id", "resourceUri", ..., "version"}``."""
         return self.request("POST", "/v1/vouchers", json=payload)

@@ -15,6 +15,9 @@ class LexofficeError(PaymentsError, RuntimeError):
     """Base of every Lexoffice failure; ``status`` is the HTTP status, if one came back."""
 
     retryable = True
+    #: Refused for this invoice as it stands: retrying it unchanged cannot succeed,
+    #: so it waits for a person (unlike a wrong API key, fixed once for all).
+    needs_person = False
 
     def __init__(self, message: str, *, status: int | None = None) -> None:
         super().__init__(message)
@@ -31,6 +34,14 @@ class LexofficeValidationError(LexofficeError, ValueError):
     """400/406/413/415: Lexoffice refused the payload or the file as it stands."""
 
     retryable = False
+    needs_person = True
+
+
+class LexofficeConfigurationError(LexofficeError):
+    """The Lexoffice account lacks what a booking needs (a posting category)."""
+
+    retryable = False
+    needs_person = True
 
 
 class LexofficeRateLimitError(LexofficeError):

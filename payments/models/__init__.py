@@ -1,6 +1,11 @@
 from payments.models.credit_notes import CreditNote
 from payments.models.events import IdentityEvent, StripeCheckoutEvent, StripeEventFailure
-from payments.models.invoices import Invoice, InvoiceNumberSequence
+from payments.models.invoices import (
+    Invoice,
+    InvoiceNumberSequence,
+    TaxTreatment,
+    WithheldInvoice,
+)
 from payments.models.subscriptions import (
     ACCESS_GRANTING_STATUSES,
     Customer,
@@ -21,4 +26,6 @@ __all__ = [
     "StripeEventFailure",
     "Subscription",
     "SubscriptionTier",
+    "TaxTreatment",
+    "WithheldInvoice",
 ]

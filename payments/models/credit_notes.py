@@ -82,6 +82,14 @@ class CreditNote(IssuedRecord):
     )
     lexoffice_attempts = models.PositiveSmallIntegerField(_("Lexoffice attempts"), default=0)
     lexoffice_error = models.TextField(_("last Lexoffice error"), blank=True)
+    lexoffice_needs_attention = models.BooleanField(
+        _("Lexoffice needs a person"),
+        default=False,
+        help_text=_(
+            "Lexoffice refused the voucher for good (a 4xx); it is not retried until "
+            "someone fixes the cause and retries the sync."
+        ),
+    )
 
     objects = IssuedRecordQuerySet.as_manager()
 

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower, Trim
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from payments.models.records import IssuedRecord, IssuedRecordQuerySet
@@ -28,7 +31,18 @@ ISSUED_FIELDS = (
     "period_end",
     "language",
     "livemode",
+    "tax_treatment",
 )
+
+
+class TaxTreatment(models.TextChoices):
+    """How VAT applies to one sale (``payments.invoicing.tax.decide_treatment``)."""
+
+    DOMESTIC = "domestic", _("German VAT")
+    REVERSE_CHARGE = "reverse_charge", _("Reverse charge (EU business)")
+    EU_CONSUMER = "eu_consumer", _("EU consumer (VAT of their country, OSS)")
+    OUTSIDE_EU = "outside_eu", _("Outside the EU (not taxable in Germany)")
+    SMALL_BUSINESS = "small_business", _("Small business (§ 19 UStG)")
 
 
 class InvoiceNumberSequence(models.Model):
@@ -104,6 +118,12 @@ class Invoice(IssuedRecord):
     period_end = models.DateTimeField(_("service period end"), null=True, blank=True)
     language = models.CharField(_("language"), max_length=10, default="de")
     livemode = models.BooleanField(_("live mode"), default=False)
+    tax_treatment = models.CharField(
+        _("tax treatment"),
+        max_length=20,
+        choices=TaxTreatment.choices,
+        default=TaxTreatment.DOMESTIC,
+    )
 
     pdf = models.FileField(
         _("PDF"), upload_to=random_pdf_name, storage=invoice_storage, max_length=255, blank=True
@@ -122,6 +142,14 @@ class Invoice(IssuedRecord):
     )
     lexoffice_attempts = models.PositiveSmallIntegerField(_("Lexoffice attempts"), default=0)
     lexoffice_error = models.TextField(_("last Lexoffice error"), blank=True)
+    lexoffice_needs_attention = models.BooleanField(
+        _("Lexoffice needs a person"),
+        default=False,
+        help_text=_(
+            "Lexoffice refused the voucher for good (a 4xx); it is not retried until "
+            "someone fixes the cause and retries the sync."
+        ),
+    )
 
     objects = IssuedRecordQuerySet.as_manager()
 
@@ -157,11 +185,115 @@ class Invoice(IssuedRecord):
     @property
     def is_small_business(self) -> bool:
         """Issued under §19 UStG: no VAT charged, a note instead of a tax line."""
-        return bool(self.seller.get("small_business"))
+        return self.tax_treatment == TaxTreatment.SMALL_BUSINESS
 
     @property
     def is_reverse_charge(self) -> bool:
-        """An EU business buyer (VAT ID given) charged no tax: the buyer owes it."""
-        return (
-            not self.is_small_business and self.tax_amount == 0 and bool(self.buyer.get("vat_ids"))
-        )
+        """An EU business buyer with a VAT ID of its country: the buyer owes the VAT."""
+        return self.tax_treatment == TaxTreatment.REVERSE_CHARGE
+
+    # The buyer and seller as issued, for every document made from this invoice
+    # (PDF, e-invoice, credit note): read these, not the raw snapshots.
+
+    @property
+    def buyer_name(self) -> str:
+        return self.buyer.get("name") or ""
+
+    @property
+    def buyer_address_lines(self) -> list[str]:
+        """Street lines, postcode and city, state, country, as printed."""
+        return list(self.buyer.get("address") or [])
+
+    @property
+    def buyer_postal_address(self) -> dict[str, str]:
+        """Stripe's structured address (``line1``, ``line2``, ``postal_code``, ``city``,
+        ``state``, ``country``), empty strings where unknown."""
+        address = self.buyer.get("postal_address") or {}
+        keys = ("line1", "line2", "postal_code", "city", "state", "country")
+        return {key: address.get(key) or "" for key in keys}
+
+    @property
+    def buyer_country(self) -> str:
+        return (self.buyer.get("country") or "").upper()
+
+    @property
+    def buyer_vat_id(self) -> str:
+        """The VAT ID of the buyer's country that reverse charge relies on, else the
+        first one the buyer gave, or ""."""
+        vat_ids = self.buyer.get("vat_ids") or []
+        return self.buyer.get("vat_id") or (vat_ids[0] if vat_ids else "")
+
+    @property
+    def period_first_day(self) -> date | None:
+        return timezone.localdate(self.period_start) if self.period_start else None
+
+    @property
+    def period_last_day(self) -> date | None:
+        """The last day served, printed inclusive (``last_day_of``)."""
+        return last_day_of(self.period_end)
+
+    @property
+    def seller_address_lines(self) -> list[str]:
+        """The seller's address as printed: the structured one if given, else ``address``."""
+        seller = self.seller
+        if seller.get("street"):
+            city = " ".join(filter(None, (seller.get("postal_code"), seller.get("city"))))
+            return [line for line in (seller["street"], city, seller.get("country")) if line]
+        return [line for line in str(seller.get("address") or "").splitlines() if line.strip()]
+
+
+def last_day_of(period_end: datetime | None) -> date | None:
+    """Stripe's period end is the moment the next period starts: its day belongs to the
+    next period, so the last day served is the day before (a month from 3 Dec is
+    3 Dec to 2 Jan)."""
+    if period_end is None:
+        return None
+    return timezone.localdate(period_end) - timedelta(days=1)
+
+
+class WithheldInvoice(models.Model):
+    """A paid Stripe invoice that could not become an ``Invoice`` yet, and why.
+
+    Nothing is numbered for it (numbers stay gap-free). ``deliver_invoices`` and the
+    admin's retry read the Stripe invoice and customer again and issue it once the
+    missing data (e.g. the buyer's full address, §33 UStDV) is there, or a person
+    corrects the tax setup.
+    """
+
+    stripe_invoice_id = models.CharField(_("Stripe invoice ID"), max_length=255, unique=True)
+    reason = models.TextField(_("reason"))
+    subscription = models.ForeignKey(
+        "payments.Subscription",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("subscription"),
+    )
+    guest_subscription = models.ForeignKey(
+        "payments.GuestSubscription",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("guest subscription"),
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=1)
+    created_at = models.DateTimeField(_("first refused"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("last attempt"), auto_now=True)
+    invoice = models.OneToOneField(
+        Invoice,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("issued as"),
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("withheld invoice")
+        verbose_name_plural = _("withheld invoices")
+
+    def __str__(self) -> str:
+        return self.stripe_invoice_id

@@ -207,6 +207,9 @@ def start_checkout(
     if user is not None:
         params["customer"] = ensure_customer(user).stripe_customer_id
         params["client_reference_id"] = str(user.pk)
+        # What the buyer types on the page becomes the customer's, so the invoice
+        # (and Stripe Tax, which reads the customer's address) sees it.
+        params["customer_update"] = {"address": "auto", "name": "auto"}
     elif email:
         params["customer_email"] = email
     session = stripe_client().v1.checkout.sessions.create(params=params)
@@ -222,7 +225,12 @@ def _session_params(tier: SubscriptionTier, request: HttpRequest) -> dict[str, A
     success_url = absolute_url(reverse("payments:success"), request)
     return {
         "mode": "subscription",
-        "line_items": [{"price": tier.stripe_price_id, "quantity": 1}],
+        "line_items": [line_item(tier)],
+        # §14 (4) UStG: the invoice names the buyer with their address; a VAT ID
+        # decides reverse charge (§13b UStG).
+        "billing_address_collection": "required",
+        "tax_id_collection": {"enabled": True},
+        **automatic_tax(),
         # Stripe fills in the placeholder; it must stay unescaped.
         "success_url": success_url + "?session_id={CHECKOUT_SESSION_ID}",
         "cancel_url": absolute_url(reverse("payments:cancel"), request),
@@ -230,6 +238,20 @@ def _session_params(tier: SubscriptionTier, request: HttpRequest) -> dict[str, A
         "subscription_data": {"metadata": metadata},
         "locale": stripe_locale(language),
     }
+
+
+def line_item(tier: SubscriptionTier) -> dict[str, Any]:
+    item: dict[str, Any] = {"price": tier.stripe_price_id, "quantity": 1}
+    if payments_settings.TAX_CALCULATION == "tax_rates":
+        # Stripe picks the rate matching the buyer's billing country.
+        item["dynamic_tax_rates"] = list(payments_settings.TAX_RATES)
+    return item
+
+
+def automatic_tax() -> dict[str, Any]:
+    if payments_settings.TAX_CALCULATION == "stripe_tax":
+        return {"automatic_tax": {"enabled": True}}
+    return {}
 
 
 def stripe_locale(language: str) -> str:

@@ -43,6 +43,8 @@ class Step:
     perform: Callable[[Any], dict[str, Any]]
     #: How log lines name the record (never its secrets).
     label: Callable[[Any], str]
+    #: Fields recording a failure beyond its message, e.g. that it needs a person.
+    failure_fields: Callable[[Exception], dict[str, Any]] | None = None
 
 
 def run_step(
@@ -88,7 +90,8 @@ def _run(
                 changes = step.perform(record)
         except Exception as error:
             log.exception("%s: %s step failed", step.label(record), step.name)
-            _record(records.model, pk, step, **{f"{step.name}_error": _describe(error)})
+            extra = step.failure_fields(error) if step.failure_fields else {}
+            _record(records.model, pk, step, **{f"{step.name}_error": _describe(error)}, **extra)
             return Outcome.FAILED
         _record(records.model, pk, step, **{f"{step.name}_error": ""}, **changes)
         log.info("%s: %s step done", step.label(record), step.name)

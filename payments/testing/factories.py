@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import factory
 from django.contrib.auth import get_user_model
 
+from payments.invoicing.tax import TreatmentUndecided, decide_treatment
 from payments.models import (
     Customer,
     GuestSubscription,
@@ -14,6 +15,7 @@ from payments.models import (
     Invoice,
     Subscription,
     SubscriptionTier,
+    TaxTreatment,
 )
 from payments.services.guest_tokens import hash_token
 
@@ -99,6 +101,20 @@ class InvoiceFactory(factory.django.DjangoModelFactory):
     tax_amount = 190
     total_amount = factory.LazyAttribute(lambda i: i.net_amount + i.tax_amount)
     issued_at = factory.LazyFunction(lambda: datetime.now(tz=UTC))
+    buyer = factory.LazyFunction(dict)
+    seller = factory.LazyFunction(dict)
+    tax_treatment = factory.LazyAttribute(lambda i: _treatment(i.tax_amount, i.buyer, i.seller))
+
+
+def _treatment(tax_amount: int, buyer: dict, seller: dict) -> str:
+    """What issuing would decide for these snapshots; German VAT where they say too little."""
+    buyer = {**buyer, "country": buyer.get("country") or "DE"}
+    if buyer.get("vat_ids") and not buyer.get("tax_ids"):
+        buyer["tax_ids"] = [{"type": "eu_vat", "value": value} for value in buyer["vat_ids"]]
+    try:
+        return decide_treatment(tax_amount, [], buyer, seller)
+    except TreatmentUndecided:
+        return TaxTreatment.DOMESTIC
 
 
 class IdentityEventFactory(factory.django.DjangoModelFactory):

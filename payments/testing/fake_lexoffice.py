@@ -20,10 +20,17 @@ real API that a client can get wrong:
   deduplication;
 * ``GET /v1/vouchers?voucherNumber=`` (a page of whole vouchers) and
   ``GET /v1/vouchers/{id}``;
-* categories that need a contact (§13b, intra-EU supply) refuse the collective
-  contact, and a ``contactId`` must exist: ``POST /v1/contacts`` (version 0, a role,
-  a company or person name) and ``GET /v1/contacts?email=&customer=`` (``_``/``%``
-  are wildcards in ``email``, as in Lexoffice).
+* categories that need a contact (§13b, intra-EU supply, distance sales) refuse the
+  collective contact, and a ``contactId`` must exist: ``POST /v1/contacts`` (version
+  0, a role, a company or person name) and ``GET /v1/contacts?email=&customer=``
+  (``_``/``%`` are wildcards in ``email``, as in Lexoffice);
+* ``GET /v1/posting-categories`` lists the account's categories (``categories``);
+  a voucher item's ``categoryId`` must be one of its income categories;
+* tax rates by category: German rates only, except "Fernverkauf" (OSS distance
+  sales), which takes the standard rate of its contact's EU country (and needs a
+  contact in another EU country); the tax-free categories (§13b, third countries,
+  small business) take 0 % only;
+* ``shippingDate``, when given, is a date like ``voucherDate``.
 
 Faults on demand: ``fail_next(status, ...)``, ``delay`` (seconds before every
 answer) and ``timeout_next(...)`` (carry the request out, then hold the answer).
@@ -52,11 +59,38 @@ from urllib.parse import parse_qs, urlsplit
 MAX_FILE_BYTES = 5 * 1024 * 1024
 SALES_TYPES = {"salesinvoice", "salescreditnote"}
 VOUCHER_TAX_RATES = {Decimal(rate) for rate in (0, 5, 7, 16, 19)}
-#: Booking categories with ``contactRequired``: Fremdleistungen §13b, innergem. Lieferung.
-CONTACT_REQUIRED_CATEGORIES = {
+DISTANCE_SALES_CATEGORY = "7c112b66-0565-479c-bc18-5845e080880a"
+#: ``GET /v1/posting-categories`` of a typical account (income side, and one outgo).
+POSTING_CATEGORIES = [
+    {"id": "8f8664a0-fd86-11e1-a21f-0800200c9a66", "name": "Dienstleistungen",
+     "type": "income", "contactRequired": False, "splitAllowed": True, "groupName": "Umsatz"},
+    {"id": "f5c7fee8-f184-4e7a-ab04-8f7e7ad6c207", "name": "Einnahmen als Kleinunternehmer",
+     "type": "income", "contactRequired": False, "splitAllowed": True, "groupName": "Umsatz"},
+    {"id": "ef5b1a6e-f690-4004-9a19-91276348894f", "name": "Dienstleistungen an Drittländer",
+     "type": "income", "contactRequired": False, "splitAllowed": True, "groupName": "Umsatz"},
+    {"id": "380a20cb-d04c-426e-b49c-84c22adfa362", "name": "Fremdleistungen §13b",
+     "type": "income", "contactRequired": True, "splitAllowed": True, "groupName": "Umsatz"},
+    {"id": "9075a4e3-66de-4795-a016-3889feca0d20", "name": "Innergemeinschaftliche Lieferung",
+     "type": "income", "contactRequired": True, "splitAllowed": True, "groupName": "Umsatz"},
+    {"id": DISTANCE_SALES_CATEGORY, "name": "Fernverkauf",
+     "type": "income", "contactRequired": True, "splitAllowed": True, "groupName": "Umsatz"},
+    {"id": "16d04a28-2f6c-4d76-9e42-5e4ad2c4ad49", "name": "Bürobedarf",
+     "type": "outgo", "contactRequired": False, "splitAllowed": True, "groupName": "Sonstiges"},
+]  # fmt: skip
+#: Categories whose sales carry no German VAT: 0 % is their only rate.
+TAX_FREE_CATEGORIES = {
+    "f5c7fee8-f184-4e7a-ab04-8f7e7ad6c207",
+    "ef5b1a6e-f690-4004-9a19-91276348894f",
     "380a20cb-d04c-426e-b49c-84c22adfa362",
     "9075a4e3-66de-4795-a016-3889feca0d20",
 }
+#: Standard VAT rates of the other EU countries, for distance sales (OSS).
+EU_STANDARD_RATES = {
+    "AT": 20, "BE": 21, "BG": 20, "CY": 19, "CZ": 21, "DK": 25, "EE": 24, "ES": 21,
+    "FI": Decimal("25.5"), "FR": 20, "GR": 24, "HR": 25, "HU": 27, "IE": 23, "IT": 22,
+    "LT": 21, "LU": 17, "LV": 21, "MT": 18, "NL": 21, "PL": 23, "PT": 23, "RO": 21,
+    "SE": 25, "SI": 22, "SK": 23,
+}  # fmt: skip
 ORGANIZATION_ID = "aa93e8a8-2aa3-470b-b914-caad8a255dd8"
 VOUCHER_PATH = re.compile(r"^/v1/vouchers/(?P<id>[0-9a-f-]{36})$")
 FILES_PATH = re.compile(r"^/v1/vouchers/(?P<id>[0-9a-f-]{36})/files$")
@@ -134,6 +168,8 @@ class FakeLexoffice:
         self.vouchers: dict[str, dict[str, Any]] = {}
         self.files: dict[str, dict[str, Any]] = {}
         self.contacts: dict[str, dict[str, Any]] = {}
+        #: The account's posting categories; remove one to see a booking refused.
+        self.categories: list[dict[str, Any]] = [dict(c) for c in POSTING_CATEGORIES]
         self._faults: deque[Fault] = deque()
         self._window: deque[float] = deque()
         self._lock = threading.Lock()
@@ -283,6 +319,8 @@ class FakeLexoffice:
             return Answer(200, self._voucher(match["id"]))
         if (match := FILES_PATH.match(path)) and method == "POST":
             return self._upload_file(match["id"], headers, body)
+        if path == "/v1/posting-categories" and method == "GET":
+            return Answer(200, self.categories)
         if path == "/v1/contacts" and method == "GET":
             return self._find_contacts(query)
         if path == "/v1/contacts" and method == "POST":
@@ -303,7 +341,7 @@ class FakeLexoffice:
 
     def _create_voucher(self, headers: Any, body: bytes) -> Answer:
         payload = _json_body(headers, body)
-        violations = voucher_violations(payload, self.contacts)
+        violations = voucher_violations(payload, self.contacts, self.categories)
         if violations:
             raise ApiError(406, "Validation failed for request.", violations)
         voucher_id = str(uuid.uuid4())
@@ -442,16 +480,21 @@ def _money(value: Any) -> Decimal | None:
 
 
 def voucher_violations(
-    payload: dict[str, Any], contacts: dict[str, dict[str, Any]]
+    payload: dict[str, Any],
+    contacts: dict[str, dict[str, Any]],
+    categories: list[dict[str, Any]] = POSTING_CATEGORIES,
 ) -> list[dict[str, str]]:
     """Lexoffice's rules for a new sales voucher; an empty list when it is acceptable."""
-    problems = _contact_violations(payload, contacts)
+    problems = _contact_violations(payload, contacts, categories)
     if payload.get("type") not in SALES_TYPES:
         problems.append(_violation("type", f"must be one of {sorted(SALES_TYPES)}"))
     if not payload.get("voucherNumber"):
         problems.append(_violation("voucherNumber", "must not be empty"))
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(payload.get("voucherDate", ""))):
         problems.append(_violation("voucherDate", "must be a date yyyy-MM-dd"))
+    shipping = payload.get("shippingDate")
+    if shipping is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(shipping)):
+        problems.append(_violation("shippingDate", "must be a date yyyy-MM-dd"))
     tax_type = payload.get("taxType")
     if tax_type not in ("gross", "net"):
         problems.append(_violation("taxType", "must be gross or net"))
@@ -464,8 +507,12 @@ def voucher_violations(
     if not isinstance(items, list) or not items:
         problems.append(_violation("voucherItems", "must not be empty"))
         return problems
+    country = _contact_country(payload, contacts)
+    income = {c["id"] for c in categories if c["type"] == "income"}
     item_problems = [
-        p for index, item in enumerate(items) for p in _item_violations(index, item, tax_type)
+        p
+        for index, item in enumerate(items)
+        for p in _item_violations(index, item, tax_type, income, country)
     ]
     if item_problems or gross is None or tax is None or tax_type not in ("gross", "net"):
         return problems + item_problems
@@ -485,13 +532,22 @@ def voucher_violations(
     return problems
 
 
+def _contact_country(payload: dict[str, Any], contacts: dict[str, dict[str, Any]]) -> str:
+    contact = contacts.get(payload.get("contactId") or "") or {}
+    billing = ((contact.get("addresses") or {}).get("billing") or [{}])[0]
+    return str(billing.get("countryCode") or "").upper()
+
+
 def _contact_violations(
-    payload: dict[str, Any], contacts: dict[str, dict[str, Any]]
+    payload: dict[str, Any],
+    contacts: dict[str, dict[str, Any]],
+    categories: list[dict[str, Any]],
 ) -> list[dict[str, str]]:
     if payload.get("useCollectiveContact") is True:
         items = payload.get("voucherItems") or []
-        categories = {item.get("categoryId") for item in items if isinstance(item, dict)}
-        if categories & CONTACT_REQUIRED_CATEGORIES:
+        used = {item.get("categoryId") for item in items if isinstance(item, dict)}
+        needing = {c["id"] for c in categories if c.get("contactRequired")}
+        if used & needing:
             return [_violation("contactId", "this booking category requires a contact")]
         return []
     contact_id = payload.get("contactId")
@@ -502,7 +558,9 @@ def _contact_violations(
     return []
 
 
-def _item_violations(index: int, item: Any, tax_type: Any) -> list[dict[str, str]]:
+def _item_violations(
+    index: int, item: Any, tax_type: Any, income: set[str], country: str
+) -> list[dict[str, str]]:
     prefix = f"voucherItems[{index}]"
     if not isinstance(item, dict):
         return [_violation(prefix, "must be an object")]
@@ -512,12 +570,18 @@ def _item_violations(index: int, item: Any, tax_type: Any) -> list[dict[str, str
         for key, value in (("amount", amount), ("taxAmount", tax), ("taxRatePercent", rate))
         if value is None
     ]
-    if not item.get("categoryId"):
+    category = item.get("categoryId")
+    if not category:
         problems.append(_violation(f"{prefix}.categoryId", "must not be empty"))
+    elif category not in income:
+        problems.append(
+            _violation(f"{prefix}.categoryId", f"{category} is not an income posting category")
+        )
     if problems:
         return problems
-    if rate not in VOUCHER_TAX_RATES:
-        return [_violation(f"{prefix}.taxRatePercent", f"{rate} is not a valid tax rate")]
+    rate_problem = _rate_violation(category, rate, country)
+    if rate_problem:
+        return [_violation(f"{prefix}.taxRatePercent", rate_problem)]
     base = amount if tax_type == "net" else amount * 100 / (100 + rate)
     expected = (base * rate / 100).quantize(CENT, ROUND_HALF_UP)
     if abs(expected - tax) > CENT:
@@ -528,6 +592,21 @@ def _item_violations(index: int, item: Any, tax_type: Any) -> list[dict[str, str
             )
         ]
     return []
+
+
+def _rate_violation(category: str, rate: Decimal, country: str) -> str:
+    """Why ``rate`` does not fit the category (and the contact's country), or ""."""
+    if category == DISTANCE_SALES_CATEGORY:
+        if country not in EU_STANDARD_RATES:
+            return "distance sales (Fernverkauf) need a contact in another EU country"
+        if rate != Decimal(EU_STANDARD_RATES[country]):
+            return f"{rate} is not the VAT rate of {country} ({EU_STANDARD_RATES[country]})"
+        return ""
+    if category in TAX_FREE_CATEGORIES and rate != 0:
+        return f"{rate} is not allowed in a tax-free category (0 only)"
+    if rate not in VOUCHER_TAX_RATES:
+        return f"{rate} is not a valid tax rate"
+    return ""
 
 
 def _json_number(value: Any) -> float:

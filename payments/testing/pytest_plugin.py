@@ -49,6 +49,9 @@ def fake_stripe(fake_stripe_server: FakeStripe, settings) -> FakeStripe:
 @pytest.fixture
 def fake_lexoffice(settings) -> Iterator[FakeLexoffice]:
     """A fake Lexoffice that the bookkeeping client talks to for this test."""
+    from payments.lexoffice.booking import forget_posting_categories
+
+    forget_posting_categories()  # a new account: its posting categories are read again
     with FakeLexoffice() as fake:
         settings.PAYMENTS = {
             **getattr(settings, "PAYMENTS", {}),

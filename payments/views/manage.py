@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
+from payments.formatting import display_price
 from payments.models import GuestSubscription, SubscriptionTier
 from payments.services import manage
 from payments.services.checkout import CheckoutRejected
@@ -31,7 +32,6 @@ from payments.views.common import (
     wants_json,
 )
 from payments.views.inputs import Inputs, ManageInput, TokenInput, validated_input
-from payments.views.pricing import display_price
 
 #: Stripe's subscription statuses, as the subscriber reads them.
 STATUS_LABELS = {

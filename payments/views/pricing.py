@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.utils.formats import number_format
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from payments.conf import payments_settings
-from payments.formatting import major_units
+from payments.formatting import display_price
 from payments.models import SubscriptionTier
 from payments.services.checkout import has_active_subscription
 from payments.views.common import allow_methods
@@ -38,16 +37,9 @@ def tier_as_json(tier: SubscriptionTier) -> dict:
         "unit_amount": tier.unit_amount,
         "currency": tier.currency,
         "interval": tier.interval,
+        "tax_behavior": payments_settings.tax_behavior,
         "features": tier.features,
     }
-
-
-def display_price(unit_amount: int | None, currency: str) -> str:
-    """``990, "eur"`` as ``9.90 EUR`` (localised digits); empty without an amount."""
-    if unit_amount is None:
-        return ""
-    amount, places = major_units(unit_amount, currency)
-    return f"{number_format(amount, places, use_l10n=True)} {currency.upper()}"
 
 
 @ensure_csrf_cookie

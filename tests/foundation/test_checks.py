@@ -261,3 +261,42 @@ def test_bad_credit_note_number_prefix(priced_tiers, prefix):
 def test_credit_notes_need_a_number_range_of_their_own(priced_tiers):
     messages = payments_messages(INVOICE_NUMBER_PREFIX="RE-", CREDIT_NOTE_NUMBER_PREFIX="RE-")
     assert messages == ["payments.E009"]
+
+
+SELLER = COMPLETE["SELLER"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"TAX_CALCULATION": "automatic"}, ["payments.E030"]),
+        ({"TAX_CALCULATION": "none"}, ["payments.E031"]),
+        ({"SELLER": {**SELLER, "small_business": True}}, ["payments.E031"]),
+        ({"TAX_CALCULATION": "tax_rates"}, ["payments.E032"]),
+        ({"TAX_CALCULATION": "tax_rates", "TAX_RATES": "txr_1"}, ["payments.E032"]),
+        ({"TAX_RATES": ["txr_1"]}, ["payments.W030"]),
+        ({"PRICES_INCLUDE_TAX": "yes"}, ["payments.E033"]),
+        ({"SELLER": {**SELLER, "country": "Germany"}}, ["payments.E034"]),
+        ({"SELLER": {**SELLER, "street": "Musterstraße 1"}}, ["payments.E034"]),
+    ],
+)
+def test_a_contradictory_or_incomplete_tax_setup_is_reported(priced_tiers, overrides, expected):
+    assert payments_messages(**overrides) == expected
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"TAX_CALCULATION": "tax_rates", "TAX_RATES": ["txr_de", "txr_at"]},
+        {"TAX_CALCULATION": "none", "SELLER": {**SELLER, "small_business": True}},
+        {"PRICES_INCLUDE_TAX": False},
+        {
+            "SELLER": {
+                **{key: SELLER[key] for key in ("name", "vat_id", "email")},
+                **{"street": "Musterstraße 1", "postal_code": "10115", "city": "Berlin"},
+            }
+        },
+    ],
+)
+def test_consistent_tax_setups_are_silent(priced_tiers, overrides):
+    assert payments_messages(**overrides) == []

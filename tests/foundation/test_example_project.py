@@ -112,7 +112,7 @@ def test_pricing_page_lists_the_active_tiers_with_localized_prices(example_site,
     SubscriptionTier.objects.filter(slug="reader").update(unit_amount=990)
     SubscriptionTier.objects.filter(slug="data").update(is_active=False)
     page = client.get("/de/pricing/").content.decode()
-    assert "9,90 EUR" in page
+    assert "9,90\N{NO-BREAK SPACE}€ inkl. MwSt." in page
     assert "Premium" in page
     assert "<h2>Data</h2>" not in page
 

@@ -108,7 +108,7 @@ def test_the_pricing_page_speaks_german_under_de(client, priced_tiers):
     assert "<h1>Abonnements</h1>" in page
     assert "Datenprodukte" in page
     assert "Reader abonnieren" in page
-    assert "9,90 EUR" in page
+    assert "9,90\N{NO-BREAK SPACE}€ inkl. MwSt." in page
 
 
 @pytest.mark.urls("tests.views.i18n_urls")

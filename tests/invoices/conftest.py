@@ -33,10 +33,11 @@ def payments_settings(settings):
 def issue(django_capture_on_commit_callbacks, reader_tier, payments_settings):
     """Issue inside a transaction, as the webhook does, and run what it schedules."""
 
-    def issue(stripe_invoice, **owners) -> Invoice:
+    def issue(stripe_invoice, **owners) -> Invoice | None:
         with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
             invoice = issue_invoice(stripe_invoice, **owners)
-        invoice.refresh_from_db()
+        if invoice is not None:  # None: withheld
+            invoice.refresh_from_db()
         return invoice
 
     return issue

@@ -95,3 +95,49 @@ def test_retry_sync_action_books_an_invoice_skipped_before_the_key_was_set(
     invoice.refresh_from_db()
     assert not invoice.lexoffice_skipped
     assert invoice.lexoffice_voucher_id == fake_lexoffice.vouchers_numbered("RE-000001")[0]["id"]
+
+
+def test_a_withheld_invoice_shows_its_reason_and_is_issued_by_the_retry_action(
+    issue, staff_client, fake_stripe
+):
+    from payments.models import WithheldInvoice
+
+    customer = fake_stripe.create_customer("erika@example.com", address={"country": "DE"})
+    data = stripe_invoice(net=30000, tax=5700)  # over 250 €, without street and city
+    data["customer_address"] = {"country": "DE"}
+    stripe_id = data["id"]
+    fake_stripe.state._store({**data, "customer": customer["id"]})
+    assert issue(data) is None
+
+    page = staff_client.get(reverse("admin:payments_withheldinvoice_changelist"))
+    assert "§ 33 UStDV" in page.content.decode()
+    fake_stripe.state.update_customer(
+        customer["id"],
+        {
+            "address": {
+                "line1": "Hauptstraße 5",
+                "postal_code": "80331",
+                "city": "München",
+                "country": "DE",
+            }
+        },
+    )
+    withheld = WithheldInvoice.objects.get(stripe_invoice_id=stripe_id)
+
+    staff_client.post(
+        reverse("admin:payments_withheldinvoice_changelist"),
+        {"action": "retry_action", "_selected_action": [withheld.pk]},
+    )
+
+    invoice = Invoice.objects.get(stripe_invoice_id=stripe_id)
+    assert invoice.buyer_postal_address["city"] == "München"
+    withheld.refresh_from_db()
+    assert withheld.invoice == invoice
+
+
+def test_the_invoice_list_shows_the_tax_treatment(issue, staff_client):
+    issue(stripe_invoice(net=1000, tax=0, vat_ids=("ATU12345678",), country="AT"))
+
+    page = staff_client.get(reverse("admin:payments_invoice_changelist")).content.decode()
+
+    assert "Reverse charge (EU business)" in page

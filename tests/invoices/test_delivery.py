@@ -8,7 +8,7 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 
-from payments.invoicing.delivery import deliver, resend_email, undelivered
+from payments.invoicing.delivery import deliver, resend_email, retry_lexoffice, undelivered
 from payments.lexoffice.client import default_client
 from payments.models import Invoice
 from payments.services.recorded_steps import Outcome
@@ -194,6 +194,27 @@ class TestLexoffice:
         assert invoice.lexoffice_error == ""
         assert invoice.lexoffice_attempts == 2
         assert len(mail.outbox) == 1
+
+    def test_a_permanent_refusal_waits_for_a_person_instead_of_retrying_forever(
+        self, issue, fake_lexoffice, caplog
+    ):
+        fake_lexoffice.fail_next(status=406, method="POST", path="/v1/vouchers")
+        invoice = issue(stripe_invoice())
+
+        assert invoice.lexoffice_needs_attention
+        assert "406" in invoice.lexoffice_error
+        assert "refused the booking for good" in caplog.text
+        deliver_invoices()
+        deliver_invoices()
+        invoice.refresh_from_db()
+        assert invoice.lexoffice_attempts == 1  # not retried by cron
+        assert invoice not in undelivered()
+
+        assert retry_lexoffice(invoice.pk) == Outcome.DONE  # the person's retry
+        invoice.refresh_from_db()
+        assert invoice.lexoffice_synced_at is not None
+        assert not invoice.lexoffice_needs_attention
+        assert len(fake_lexoffice.vouchers_numbered(invoice.number)) == 1
 
     def test_a_timeout_after_the_voucher_landed_does_not_book_twice(
         self, issue, fake_lexoffice, monkeypatch

@@ -24,17 +24,32 @@ def test_issuing_snapshots_buyer_seller_lines_taxes_and_period(issue):
         "name": "Erika Mustermann",
         "email": "erika@example.com",
         "address": ["Hauptstraße 5", "80331 München", "DE"],
+        "postal_address": {
+            "line1": "Hauptstraße 5",
+            "line2": "",
+            "postal_code": "80331",
+            "city": "München",
+            "state": "",
+            "country": "DE",
+        },
         "country": "DE",
+        "tax_ids": [{"type": "eu_vat", "value": "ATU12345678"}],
         "vat_ids": ["ATU12345678"],
+        "vat_id": "",  # not a VAT ID of the buyer's country: no reverse charge on it
     }
+    assert invoice.tax_treatment == "domestic"
     assert invoice.seller["name"] == "Beispiel Verlag GmbH"
     assert invoice.seller["vat_id"] == "DE123456789"
     assert invoice.lines == [
         {
             "description": "1 × Reader (at €10.00 / month)",
             "tier": "Reader",
+            "tier_slug": "reader",
+            "interval": "month",
             "quantity": 1,
             "amount": 1000,
+            "net_amount": 1000,
+            "unit_net_amount": 1000,
             "period_start": PERIOD_START,
             "period_end": PERIOD_END,
         }
@@ -222,3 +237,14 @@ def test_the_language_of_the_checkout_picks_the_invoice_language(issue, factory)
 
     assert invoice.language == "de"
     assert "Rechnung" in mail.outbox[0].subject
+
+
+def test_a_registered_buyer_stripe_knows_by_email_only_is_named_by_their_account(issue):
+    from payments.testing.factories import UserFactory
+
+    user = UserFactory(first_name="Ada", last_name="Lovelace")
+    subscription = SubscriptionFactory(user=user)
+
+    invoice = issue(stripe_invoice(name=""), subscription=subscription)
+
+    assert invoice.buyer_name == "Ada Lovelace"

@@ -15,6 +15,7 @@ from payments.lexoffice import (
     LexofficeValidationError,
     book_invoice,
 )
+from payments.lexoffice.booking import SERVICES
 from payments.lexoffice.client import LexofficeClient
 
 TWO_RATES = [
@@ -141,7 +142,7 @@ def test_an_existing_voucher_of_another_type_with_the_same_number_is_not_ours(
             "taxType": "gross",
             "useCollectiveContact": True,
             "voucherItems": [
-                {"amount": 1.19, "taxAmount": 0.19, "taxRatePercent": 19, "categoryId": "x"}
+                {"amount": 1.19, "taxAmount": 0.19, "taxRatePercent": 19, "categoryId": SERVICES.id}
             ],
         }
     )

@@ -2,13 +2,20 @@
 
 import pytest
 
-from payments.lexoffice import LexofficeUnavailableError, LexofficeValidationError, book_invoice
+from payments.lexoffice import (
+    LexofficeConfigurationError,
+    LexofficeUnavailableError,
+    LexofficeValidationError,
+    book_invoice,
+)
 from payments.lexoffice.booking import (
+    DISTANCE_SALES,
     REVERSE_CHARGE,
     SERVICES,
     SMALL_BUSINESS,
     THIRD_COUNTRY,
     booking_category,
+    forget_posting_categories,
 )
 
 EU_BUSINESS = {
@@ -122,3 +129,90 @@ def test_the_fake_refuses_a_reverse_charge_voucher_on_the_collective_contact(
             voucher | {"useCollectiveContact": False, "contactId": "00000000-0000-0000-0000-0"}
         )
     assert fake_lexoffice.vouchers == {}
+
+
+EU_CONSUMER = {
+    "name": "Franz Huber",
+    "email": "franz@example.at",
+    "address": ["Ring 1", "1010 Wien", "AT"],
+    "postal_address": {"line1": "Ring 1", "postal_code": "1010", "city": "Wien", "country": "AT"},
+    "country": "AT",
+    "vat_ids": [],
+}
+
+
+def test_an_eu_consumer_is_booked_as_distance_sale_at_their_countrys_rate(
+    fake_lexoffice, make_invoice
+):
+    invoice = make_invoice(
+        net_amount=992,
+        tax_amount=198,
+        buyer=EU_CONSUMER,
+        tax_treatment="eu_consumer",
+        tax_breakdown=[{"rate": "20", "net": 992, "tax": 198}],
+    )
+
+    voucher = fake_lexoffice.vouchers[book_invoice(invoice)]
+
+    [item] = voucher["voucherItems"]
+    assert (item["categoryId"], item["taxRatePercent"]) == (DISTANCE_SALES.id, 20)
+    contact = fake_lexoffice.contacts[voucher["contactId"]]
+    assert contact["person"] == {"lastName": "Franz Huber"}
+    assert contact["addresses"]["billing"][0] == {
+        "countryCode": "AT",
+        "street": "Ring 1",
+        "zip": "1010",
+        "city": "Wien",
+    }
+
+
+def test_the_fake_refuses_a_foreign_rate_outside_distance_sales(fake_lexoffice, quick_client):
+    voucher = {
+        "type": "salesinvoice",
+        "voucherNumber": "RE-10",
+        "voucherDate": "2026-11-27",
+        "shippingDate": "2026-11-01",
+        "totalGrossAmount": 11.9,
+        "totalTaxAmount": 1.98,
+        "taxType": "gross",
+        "useCollectiveContact": True,
+        "voucherItems": [
+            {"amount": 11.9, "taxAmount": 1.98, "taxRatePercent": 20, "categoryId": SERVICES.id}
+        ],
+    }
+    with pytest.raises(LexofficeValidationError, match="20 is not a valid tax rate"):
+        quick_client.create_voucher(voucher)
+    tax_free = {"amount": 11.9, "taxAmount": 1.9, "taxRatePercent": 19}
+    with pytest.raises(LexofficeValidationError, match="tax-free category"):
+        quick_client.create_voucher(
+            voucher | {"voucherItems": [tax_free | {"categoryId": THIRD_COUNTRY.id}]}
+        )
+    with pytest.raises(LexofficeValidationError, match="needs a contact|requires a contact"):
+        quick_client.create_voucher(
+            voucher
+            | {"voucherItems": [voucher["voucherItems"][0] | {"categoryId": DISTANCE_SALES.id}]}
+        )
+    with pytest.raises(LexofficeValidationError, match="shippingDate"):
+        quick_client.create_voucher(voucher | {"shippingDate": "1.11.2026"})
+    assert fake_lexoffice.vouchers == {}
+
+
+def test_categories_are_read_once_and_a_missing_one_books_nothing(fake_lexoffice, make_invoice):
+    first, second = make_invoice(), make_invoice()
+    book_invoice(first)
+    book_invoice(second)
+    assert len(fake_lexoffice.statuses("GET", "/v1/posting-categories")) == 1
+
+    forget_posting_categories()
+    fake_lexoffice.categories = [c for c in fake_lexoffice.categories if c["id"] != SERVICES.id]
+    with pytest.raises(LexofficeConfigurationError, match="Dienstleistungen"):
+        book_invoice(make_invoice())
+    assert len(fake_lexoffice.vouchers) == 2
+
+
+def test_the_voucher_carries_the_service_date(fake_lexoffice, make_invoice):
+    from datetime import UTC, datetime
+
+    invoice = make_invoice(period_start=datetime(2026, 3, 1, 9, tzinfo=UTC))
+    voucher = fake_lexoffice.vouchers[book_invoice(invoice)]
+    assert voucher["shippingDate"] == "2026-03-01"

@@ -6,6 +6,7 @@ import pytest
 import requests
 
 from payments.lexoffice import LexofficeRateLimitError, LexofficeValidationError
+from payments.lexoffice.booking import SERVICES
 from payments.lexoffice.client import LexofficeClient
 
 GOOD_VOUCHER = {
@@ -17,8 +18,8 @@ GOOD_VOUCHER = {
     "taxType": "gross",
     "useCollectiveContact": True,
     "voucherItems": [
-        {"amount": 11.90, "taxAmount": 1.90, "taxRatePercent": 19, "categoryId": "c"},
-        {"amount": 5.35, "taxAmount": 0.35, "taxRatePercent": 7, "categoryId": "c"},
+        {"amount": 11.90, "taxAmount": 1.90, "taxRatePercent": 19, "categoryId": SERVICES.id},
+        {"amount": 5.35, "taxAmount": 0.35, "taxRatePercent": 7, "categoryId": SERVICES.id},
     ],
 }
 
@@ -108,7 +109,7 @@ def test_net_vouchers_add_tax_on_top(fake_lexoffice, quick_client):
         **GOOD_VOUCHER,
         "taxType": "net",
         "voucherItems": [
-            {"amount": 10.0, "taxAmount": 1.9, "taxRatePercent": 19, "categoryId": "c"}
+            {"amount": 10.0, "taxAmount": 1.9, "taxRatePercent": 19, "categoryId": SERVICES.id}
         ],
         "totalGrossAmount": 11.9,
         "totalTaxAmount": 1.9,

@@ -25,12 +25,19 @@ def session(fake_stripe):
             "line_items": [{"price": price["id"], "quantity": 1}],
             "success_url": "https://shop.example.com/ok/?session_id={CHECKOUT_SESSION_ID}",
             "cancel_url": "https://shop.example.com/pricing/?a=1&b=2",
+            "automatic_tax": {"enabled": True},
+            "billing_address_collection": "required",
+            "tax_id_collection": {"enabled": True},
         }
     )
 
 
+BUYER = {"email": "buyer@example.com", "name": "Erika Muster", "country": "de"}
+BUYER |= {"line1": "Hauptstraße 5", "postal_code": "80331", "city": "München"}
+
+
 def pay(session, **form) -> requests.Response:
-    form = {"email": "buyer@example.com", "name": "Erika Muster", "country": "de", **form}
+    form = {**BUYER, **form}
     return requests.post(session.url, data=form, allow_redirects=False, timeout=10)
 
 
@@ -82,6 +89,37 @@ def test_a_vat_id_typed_at_checkout_makes_a_reverse_charge_invoice(fake_stripe, 
     (invoice,) = fake_stripe.state.all("invoice")
     assert invoice["customer_tax_ids"] == [{"type": "eu_vat", "value": "ATU12345678"}]
     assert invoice["total"] == invoice["subtotal"] == 900
+
+
+def test_the_page_asks_only_for_what_the_session_collects(fake_stripe):
+    price = fake_stripe.create_price(900)
+    plain = stripe_client().v1.checkout.sessions.create(
+        params={
+            "mode": "subscription",
+            "line_items": [{"price": price["id"], "quantity": 1}],
+            "success_url": "https://shop.example.com/ok/",
+        }
+    )
+    page = requests.get(plain.url, timeout=10).text
+    assert 'name="country"' in page
+    assert 'name="line1"' not in page and 'name="vat_id"' not in page and 'name="name"' not in page
+
+    pay(plain, vat_id="ATU12345678", country="AT")
+    (invoice,) = fake_stripe.state.all("invoice")
+    assert invoice["customer_tax_ids"] == []  # never asked, never collected
+    assert invoice["customer_address"]["line1"] is None
+    assert invoice["total_taxes"] == [] and invoice["total"] == 900  # no tax asked for
+
+
+def test_a_required_billing_address_must_be_filled_in(fake_stripe, session):
+    page = requests.get(session.url, timeout=10).text
+    assert 'name="line1"' in page and 'name="vat_id"' in page
+
+    response = pay(session, line1="", city="")
+
+    assert response.status_code == 400
+    assert "line1, city" in response.text
+    assert fake_stripe.state.all("invoice") == []
 
 
 def test_unknown_session_page_is_404(fake_stripe):

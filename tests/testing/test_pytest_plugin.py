@@ -43,7 +43,9 @@ def test_hosted_checkout_reaches_a_django_live_server(fake_stripe, live_server):
         price["id"], customer_email="buyer@example.com", success_url=f"{live_server.url}/done/"
     )
 
-    response = requests.post(session["url"], allow_redirects=False, timeout=10)
+    buyer = {"name": "Erika Muster", "line1": "Hauptstr. 1", "postal_code": "10115"}
+    buyer |= {"city": "Berlin", "country": "DE"}
+    response = requests.post(session["url"], data=buyer, allow_redirects=False, timeout=10)
 
     assert response.headers["Location"] == f"{live_server.url}/done/"
     assert [e.type for e in webhook_view.RECEIVED] == [

@@ -58,6 +58,9 @@ def test_guest_buys_a_tier_from_the_pricing_page(
     wait.until(expected_conditions.url_contains(f"{fake_stripe.url}/checkout/cs_test_"))
     assert "Reader" in browser.page_source
     browser.find_element(By.NAME, "name").send_keys("Ada Lovelace")
+    # The checkout collects the billing address the invoice must show (§ 14 UStG).
+    for field, value in (("line1", "Hauptstr. 1"), ("postal_code", "10115"), ("city", "Berlin")):
+        browser.find_element(By.NAME, field).send_keys(value)
     browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
 
     wait.until(expected_conditions.url_contains(f"{live_server.url}/payments/checkout/success/"))

@@ -50,8 +50,50 @@ def test_guest_checkout_creates_a_subscription_session_for_the_tiers_price(
         "metadata": metadata,
         "subscription_data": {"metadata": metadata},
         "locale": "en",
+        "automatic_tax": {"enabled": "true"},
+        "billing_address_collection": "required",
+        "tax_id_collection": {"enabled": "true"},
     }
     assert not fake_stripe.requests_to("POST", "/v1/customers"), "Stripe makes the guest's"
+
+
+@pytest.mark.parametrize(
+    ("calculation", "rates", "expected_tax", "expected_item"),
+    [
+        ("stripe_tax", [], {"automatic_tax": {"enabled": "true"}}, {}),
+        ("tax_rates", ["txr_de", "txr_at"], {}, {"dynamic_tax_rates": ["txr_de", "txr_at"]}),
+    ],
+)
+def test_vat_is_charged_as_tax_calculation_says(
+    client, fake_stripe, stripe_tiers, settings, calculation, rates, expected_tax, expected_item
+):
+    for rate, country in (("txr_de", "DE"), ("txr_at", "AT")):
+        fake_stripe.state._store(
+            {"id": rate, "object": "tax_rate", "country": country, "percentage": 19,
+             "inclusive": False, "livemode": False, "metadata": {}}
+        )  # fmt: skip
+    settings.PAYMENTS = {**settings.PAYMENTS, "TAX_CALCULATION": calculation, "TAX_RATES": rates}
+
+    response = client.post(URL, {"tier": "reader", "email": "buyer@example.com"})
+
+    assert response.status_code == 200, response.content
+    (sent,) = sent_sessions(fake_stripe)
+    assert {key: sent[key] for key in expected_tax} == expected_tax
+    assert "automatic_tax" in sent if expected_tax else "automatic_tax" not in sent
+    item = {key: value for key, value in sent["line_items"][0].items() if key in expected_item}
+    assert item == expected_item
+
+
+def test_a_small_business_checkout_charges_no_vat(client, fake_stripe, stripe_tiers, settings):
+    seller = {**settings.PAYMENTS["SELLER"], "small_business": True}
+    settings.PAYMENTS = {**settings.PAYMENTS, "TAX_CALCULATION": "none", "SELLER": seller}
+
+    client.post(URL, {"tier": "reader", "email": "buyer@example.com"})
+
+    (sent,) = sent_sessions(fake_stripe)
+    assert "automatic_tax" not in sent
+    assert "dynamic_tax_rates" not in sent["line_items"][0]
+    assert sent["billing_address_collection"] == "required"  # §14 UStG still wants it
 
 
 def test_form_bodies_work_as_well_as_json(client, fake_stripe, stripe_tiers):
@@ -131,6 +173,9 @@ def test_signed_in_user_gets_a_stripe_customer_once_and_reuses_it(
         assert sent["customer"] == customer.stripe_customer_id
         assert sent["client_reference_id"] == str(user.pk)
         assert "customer_email" not in sent
+        # What the buyer types (address, name, VAT ID) is kept on the customer.
+        assert sent["customer_update"] == {"address": "auto", "name": "auto"}
+        assert sent["tax_id_collection"] == {"enabled": "true"}
 
 
 def test_an_existing_customer_is_used_without_asking_stripe_for_a_new_one(

@@ -41,6 +41,7 @@ def test_tier_pricing_lists_active_tiers_by_position_in_the_contract_shape(clien
                 "unit_amount": 1490,
                 "currency": "eur",
                 "interval": "month",
+                "tax_behavior": "inclusive",
                 "features": {"data": True, "reading": True, "ebooks": True},
             },
             {
@@ -50,10 +51,17 @@ def test_tier_pricing_lists_active_tiers_by_position_in_the_contract_shape(clien
                 "unit_amount": 990,
                 "currency": "eur",
                 "interval": "month",
+                "tax_behavior": "inclusive",
                 "features": {"data": True, "reading": True, "ebooks": False},
             },
         ],
     }
+
+
+def test_tier_pricing_says_whether_amounts_include_vat(client, tiers, settings):
+    settings.PAYMENTS = {**settings.PAYMENTS, "PRICES_INCLUDE_TAX": False}
+    tiers = client.get("/payments/tier/pricing/").json()["tiers"]
+    assert {tier["tax_behavior"] for tier in tiers} == {"exclusive"}
 
 
 def test_tier_pricing_reports_live_mode(client, tiers, settings):
@@ -79,9 +87,27 @@ def test_pricing_page_shows_purchasable_tiers_with_localised_prices(client, tier
     page = response.content.decode()
     assert "Reader" in page and "Premium" in page
     assert 'value="data"' not in page, "a tier without a price in this mode is not offered"
-    assert "9,90 EUR" in page
+    assert "9,90\N{NO-BREAK SPACE}€ inkl. MwSt." in page  # PAngV: the final price, said so
     assert 'name="email"' in page, "guests are asked for their email"
     assert "csrftoken" in response.cookies
+
+
+@pytest.mark.parametrize(
+    ("include", "seller", "note"),
+    [
+        (True, {}, "incl. VAT"),
+        (False, {}, "plus VAT"),
+        (True, {"small_business": True}, "no VAT charged (§ 19 UStG)"),
+    ],
+)
+def test_pricing_page_says_how_vat_applies(client, tiers, settings, include, seller, note):
+    settings.PAYMENTS = {
+        **settings.PAYMENTS,
+        "PRICES_INCLUDE_TAX": include,
+        "SELLER": {**settings.PAYMENTS["SELLER"], **seller},
+    }
+    page = client.get(reverse("payments:pricing"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f"€9.90 {note}" in page
 
 
 def test_pricing_page_does_not_ask_a_signed_in_user_for_an_email(user_client, tiers):

@@ -102,6 +102,7 @@ def invoice(
         livemode=False,
     )
     inv["status_transitions"]["paid_at"] = int(time.time())
+    inv["customer_address"] = {**inv["customer_address"], "country": "DE"}  # Stripe Tax's
     inv["parent"] = {
         "type": "subscription_details",
         "quote_details": None,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
 from payments.invoicing.delivery import (
     deliver,
@@ -18,6 +19,8 @@ from payments.invoicing.delivery import (
     undelivered,
     undelivered_credit_notes,
 )
+from payments.invoicing.issue import retry_withheld
+from payments.models import WithheldInvoice
 from payments.services.recorded_steps import Outcome
 
 
@@ -39,6 +42,7 @@ class Command(BaseCommand):
     def handle(self, *args, limit: int | None = None, **options):
         if limit is not None and limit < 1:
             raise CommandError(f"--limit must be a positive whole number, not {limit}.")
+        self.issue_withheld()
         pks = list(undelivered().values_list("pk", flat=True)[:limit])
         outcomes: Counter[Outcome] = Counter()
         for pk in pks:
@@ -54,3 +58,16 @@ class Command(BaseCommand):
         )
         if outcomes[Outcome.FAILED]:
             self.stderr.write("Failures are recorded on the invoices (see the admin).")
+
+    def issue_withheld(self) -> None:
+        """Invoices withheld for missing data: issued now if Stripe has it by now."""
+        pending = list(WithheldInvoice.objects.filter(invoice__isnull=True))
+        issued = 0
+        for withheld in pending:
+            try:
+                with transaction.atomic():
+                    issued += retry_withheld(withheld) is not None
+            except Exception as error:  # Stripe down: the next run tries again
+                self.stderr.write(f"Withheld {withheld.stripe_invoice_id}: {error}")
+        if pending:
+            self.stdout.write(f"{len(pending)} withheld invoices: {issued} issued now.")

@@ -18,7 +18,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--webhook-url", default="", help="where to post signed events")
     parser.add_argument("--webhook-secret", default="", help="whsec_... used to sign them")
-    parser.add_argument("--tax-percent", type=int, default=19)
+    parser.add_argument(
+        "--tax-percent", type=int, default=19, help="German VAT that Stripe Tax charges (percent)"
+    )
     args = parser.parse_args(argv)
     if args.webhook_url and not args.webhook_secret:
         parser.error("--webhook-url needs --webhook-secret to sign events")

@@ -55,7 +55,7 @@ def error_page(error: StripeError) -> Page:
 
 
 def checkout_page(fake: FakeStripe, session_id: str) -> Page:
-    session = fake.state.retrieve("checkout.session", session_id)
+    session = _session(fake, session_id)
     if session["status"] == "complete":
         return Page(redirect=_success_url(session))
     lines = fake.state.checkout_line_items(session_id)["data"]
@@ -81,9 +81,7 @@ def checkout_page(fake: FakeStripe, session_id: str) -> Page:
 <table>{rows}</table>
 <form method="post">
   <label>Email {email_field}</label>
-  <label>Name <input name="name"></label>
-  <label>Country <input name="country" value="DE" maxlength="2"></label>
-  <label>VAT ID (optional) <input name="vat_id"></label>
+  {_buyer_fields(session)}
   <button type="submit">Pay</button>
 </form>
 {cancel}
@@ -91,22 +89,77 @@ def checkout_page(fake: FakeStripe, session_id: str) -> Page:
     return Page(_document("Checkout", body))
 
 
+#: The billing address fields the page asks for with ``billing_address_collection=required``.
+ADDRESS_FIELDS = (
+    ("line1", "Address line 1", True),
+    ("line2", "Address line 2 (optional)", False),
+    ("postal_code", "Postal code", True),
+    ("city", "City", True),
+)
+
+
+def _buyer_fields(session: StripeObject) -> str:
+    """Only what the session asked for: the country always (for the card), the name
+    and full billing address when required, a tax ID when tax ID collection is on."""
+    fields = []
+    if session["billing_address_collection"] == "required":
+        fields.append('<label>Name <input name="name" required></label>')
+        fields += [
+            f'<label>{label} <input name="{name}"{" required" if needed else ""}></label>'
+            for name, label, needed in ADDRESS_FIELDS
+        ]
+    fields.append('<label>Country <input name="country" value="DE" maxlength="2" required></label>')
+    if session["_tax"]["tax_id_collection"]:
+        fields.append(
+            '<label>I\'m purchasing as a business <input type="checkbox" name="business"></label>'
+            '<label>Business name <input name="business_name"></label>'
+            '<label>VAT ID (EU) <input name="vat_id"></label>'
+        )
+    return "\n  ".join(fields)
+
+
 def pay(fake: FakeStripe, session_id: str, form: dict[str, Any]) -> Page:
     """Complete the session (events go to the site first), then return to the site."""
-    session = fake.state.retrieve("checkout.session", session_id)
+    session = _session(fake, session_id)
     if session["status"] == "open":
-        fake.complete_checkout(session_id, customer_details=_customer_details(form))
+        details = _customer_details(session, form)
+        missing = _missing_fields(session, form)
+        if missing:
+            return Page(
+                _document("Checkout", f"<p>Please fill in: {escape(', '.join(missing))}.</p>"),
+                status=400,
+            )
+        fake.complete_checkout(session_id, customer_details=details)
         session = fake.state.retrieve("checkout.session", session_id)
     return Page(redirect=_success_url(session))
 
 
-def _customer_details(form: dict[str, Any]) -> dict[str, Any]:
-    details: dict[str, Any] = {"email": form.get("email") or None, "name": form.get("name") or None}
-    if form.get("country"):
-        details["address"] = {"country": form["country"].upper()}
-    if form.get("vat_id"):
+def _missing_fields(session: StripeObject, form: dict[str, Any]) -> list[str]:
+    required = ["country"]
+    if session["billing_address_collection"] == "required":
+        required += ["name", *(name for name, _, needed in ADDRESS_FIELDS if needed)]
+    return [name for name in required if not str(form.get(name) or "").strip()]
+
+
+def _customer_details(session: StripeObject, form: dict[str, Any]) -> dict[str, Any]:
+    details: dict[str, Any] = {"email": form.get("email") or None}
+    name = form.get("business_name") or form.get("name")
+    if name:
+        details["name"] = name
+    address = {"country": str(form.get("country") or "").upper() or None}
+    if session["billing_address_collection"] == "required":
+        address |= {key: form.get(key) or None for key, _, _ in ADDRESS_FIELDS}
+    details["address"] = address
+    if session["_tax"]["tax_id_collection"] and form.get("vat_id"):
         details["tax_id_data"] = [{"type": "eu_vat", "value": form["vat_id"].replace(" ", "")}]
     return details
+
+
+def _session(fake: FakeStripe, session_id: str) -> StripeObject:
+    """The session with what it asked to collect (``_tax``, kept off the API's object)."""
+    with fake.state.lock:
+        stored = fake.state.get("checkout.session", session_id, param="session")
+        return {**fake.state.retrieve("checkout.session", session_id), "_tax": stored["_tax"]}
 
 
 def _success_url(session: StripeObject) -> str:

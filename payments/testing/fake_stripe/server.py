@@ -33,6 +33,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from payments.testing.fake_stripe import pages, refunds
+from payments.testing.fake_stripe import tax as fake_tax
 from payments.testing.fake_stripe.params import parse_form
 from payments.testing.fake_stripe.state import (
     FakeStripeState,
@@ -156,7 +157,7 @@ class FakeStripe:
 
     @property
     def tax_percent(self) -> int:
-        """VAT charged on invoices (tax-exclusive); customers with an EU VAT ID pay none."""
+        """German VAT, as Stripe Tax charges it to a buyer in Germany (``fake_stripe.tax``)."""
         return self.state.tax_percent
 
     @tax_percent.setter
@@ -215,9 +216,11 @@ class FakeStripe:
         currency: str = "eur",
         interval: str = "month",
         lookup_key: str | None = None,
+        tax_behavior: str = "exclusive",
         livemode: bool = False,
     ) -> StripeObject:
         params = {
+            "tax_behavior": tax_behavior,
             "unit_amount": unit_amount,
             "currency": currency,
             "recurring": {"interval": interval},
@@ -235,11 +238,16 @@ class FakeStripe:
         client_reference_id: str | None = None,
         metadata: dict[str, str] | None = None,
         success_url: str = "https://shop.example.com/success?session_id={CHECKOUT_SESSION_ID}",
+        automatic_tax: bool = True,
         livemode: bool = False,
     ) -> StripeObject:
-        params = {
+        """A session as the app starts one: Stripe Tax, billing address and tax IDs."""
+        params: dict[str, Any] = {
             "mode": "subscription",
             "line_items": [{"price": price, "quantity": 1}],
+            "automatic_tax": {"enabled": automatic_tax},
+            "billing_address_collection": "required",
+            "tax_id_collection": {"enabled": True},
             "customer": customer,
             "customer_email": customer_email,
             "client_reference_id": client_reference_id,
@@ -247,6 +255,8 @@ class FakeStripe:
             "subscription_data": {"metadata": metadata or {}},
             "success_url": success_url,
         }
+        if customer:
+            params["customer_update"] = {"address": "auto", "name": "auto"}
         return self.state.create_checkout_session(params, livemode)
 
     def complete_checkout(
@@ -557,6 +567,11 @@ def _list_prices(state, params, livemode):
 @_route("GET", f"prices/{_ID}")
 def _retrieve_price(state, params, livemode, id):  # noqa: A002
     return state.retrieve("price", id)
+
+
+@_route("POST", "tax_rates")
+def _create_tax_rate(state, params, livemode):
+    return fake_tax.create_tax_rate(state, params, livemode)
 
 
 @_route("GET", f"tax_rates/{_ID}")

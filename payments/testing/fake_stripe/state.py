@@ -20,12 +20,14 @@ import string
 import threading
 import time
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import stripe
 
+from payments.testing.fake_stripe import tax as fake_tax
+
 DEFAULT_API_VERSION: str = stripe.api_version
+#: Germany's VAT, what Stripe Tax charges a domestic buyer (``tax_percent`` changes it).
 DEFAULT_TAX_PERCENT = 19
 
 StripeObject = dict[str, Any]
@@ -206,7 +208,8 @@ class FakeStripeState:
                 "phone": params.get("phone"),
                 "preferred_locales": list(params.get("preferred_locales") or []),
                 "tax_exempt": params.get("tax_exempt", "none"),
-                "tax_ids": list_object([], f"/v1/customers/{customer_id}/tax_ids"),
+                # Stripe shows ``tax_ids`` only with ``expand[]=tax_ids``.
+                "_tax_ids": list_object([], f"/v1/customers/{customer_id}/tax_ids"),
             }
             for tax_id in params.get("tax_id_data") or []:
                 self._add_tax_id(customer, tax_id)
@@ -218,7 +221,7 @@ class FakeStripeState:
                 "tax_id_data[0][type]" if not data.get("type") else "tax_id_data[0][value]"
             )
         value = str(data["value"])
-        customer["tax_ids"]["data"].append(
+        customer["_tax_ids"]["data"].append(
             {
                 "id": new_id("txi"),
                 "object": "tax_id",
@@ -317,54 +320,6 @@ class FakeStripeState:
                 prices = [p for p in prices if p["lookup_key"] in params["lookup_keys"]]
             return copy.deepcopy(list_object(prices[::-1], "/v1/prices"))
 
-    # -- tax -----------------------------------------------------------------------------
-
-    def _tax_rate(self, livemode: bool) -> StripeObject:
-        """The one VAT rate of ``tax_percent``, created on first use like a dashboard rate."""
-        for rate in self.all("tax_rate"):
-            if rate["percentage"] == self.tax_percent and rate["livemode"] == livemode:
-                return rate
-        return self._store(
-            {
-                "id": new_id("txr"),
-                "object": "tax_rate",
-                "active": True,
-                "country": "DE",
-                "created": int(time.time()),
-                "description": f"VAT {self.tax_percent}%",
-                "display_name": "VAT",
-                "effective_percentage": self.tax_percent,
-                "inclusive": False,
-                "jurisdiction": "DE",
-                "livemode": livemode,
-                "metadata": {},
-                "percentage": self.tax_percent,
-                "tax_type": "vat",
-            }
-        )
-
-    def _taxes(self, customer: StripeObject, amount: int) -> list[dict[str, Any]]:
-        """Tax entries as ``total_taxes`` and line ``taxes`` show them (tax-exclusive).
-
-        A customer with an EU VAT ID is reverse charged: one entry of 0 with the reason,
-        so invoices can print the reverse-charge note.
-        """
-        if self.tax_percent <= 0 and not customer_vat_ids(customer):
-            return []
-        rate = self._tax_rate(customer["livemode"])
-        reverse_charge = bool(customer_vat_ids(customer))
-        tax = Decimal(amount) * Decimal(self.tax_percent) / 100
-        return [
-            {
-                "amount": 0 if reverse_charge else int(tax.quantize(Decimal(1), ROUND_HALF_UP)),
-                "tax_behavior": "exclusive",
-                "tax_rate_details": {"tax_rate": rate["id"]},
-                "taxability_reason": "reverse_charge" if reverse_charge else "standard_rated",
-                "taxable_amount": amount,
-                "type": "tax_rate_details",
-            }
-        ]
-
     # -- checkout ------------------------------------------------------------------------
 
     def create_checkout_session(
@@ -396,6 +351,7 @@ class FakeStripeState:
             customer = None
             if params.get("customer"):
                 customer = self.get("customer", params["customer"], param="customer", status=400)
+            tax = fake_tax.session_tax(params, customer)
             session_id = new_id("cs", livemode)
             amount = sum(item["price"]["unit_amount"] * item["quantity"] for item in items)
             session = {
@@ -403,6 +359,13 @@ class FakeStripeState:
                 "object": "checkout.session",
                 "amount_subtotal": amount,
                 "amount_total": amount,
+                "automatic_tax": {
+                    "enabled": tax["automatic"],
+                    "liability": {"type": "self"} if tax["automatic"] else None,
+                    "provider": "stripe" if tax["automatic"] else None,
+                    "status": "requires_location_inputs" if tax["automatic"] else None,
+                },
+                "billing_address_collection": tax["billing_address_collection"],
                 "cancel_url": params.get("cancel_url"),
                 "client_reference_id": params.get("client_reference_id"),
                 "created": int(time.time()),
@@ -425,6 +388,7 @@ class FakeStripeState:
                 # Not part of Stripe's session object; kept to build the subscription.
                 "_line_items": items,
                 "_subscription_data": params.get("subscription_data") or {},
+                "_tax": tax,
             }
             return public(self._store(session))
 
@@ -482,10 +446,14 @@ class FakeStripeState:
                     param="session",
                 )
             livemode = session["livemode"]
-            if session["customer"]:
-                customer = self.get("customer", session["customer"])
+            known = self.get("customer", session["customer"]) if session["customer"] else None
+            details = fake_tax.typed_details(
+                session, customer_details, known["address"] if known else None
+            )
+            if known is not None:
+                customer = known
+                self._apply_customer_update(customer, session["_tax"], details)
             else:
-                details = dict(customer_details or {})
                 if session["customer_email"]:  # fixed by the site, as on Stripe's page
                     details["email"] = session["customer_email"]
                 if not details.get("email"):
@@ -504,10 +472,13 @@ class FakeStripeState:
                     "tax_exempt": customer["tax_exempt"],
                     "tax_ids": [
                         {"type": t["type"], "value": t["value"]}
-                        for t in customer["tax_ids"]["data"]
+                        for t in customer["_tax_ids"]["data"]
                     ],
                 },
                 invoice=invoice["id"],
+                automatic_tax={**session["automatic_tax"], "status": "complete"}
+                if session["automatic_tax"]["enabled"]
+                else session["automatic_tax"],
                 payment_status="paid",
                 status="complete",
                 subscription=subscription["id"],
@@ -525,14 +496,31 @@ class FakeStripeState:
                 self.emit("invoice.paid", invoice),
             ]
 
+    def _apply_customer_update(
+        self, customer: StripeObject, tax: dict[str, Any], details: dict[str, Any]
+    ) -> None:
+        """What an existing customer keeps of the page: only what ``customer_update`` allows."""
+        update = tax["customer_update"]
+        if update.get("address") == "auto" and details.get("address"):
+            customer["address"] = {**empty_address(), **details["address"]}
+        if update.get("name") == "auto" and details.get("name"):
+            customer["name"] = details["name"]
+        if tax["tax_id_collection"]:
+            known = {t["value"] for t in customer["_tax_ids"]["data"]}
+            for tax_id in details.get("tax_id_data") or []:
+                if tax_id.get("value") not in known:
+                    self._add_tax_id(customer, tax_id)
+
     # -- subscriptions -------------------------------------------------------------------
 
     def _create_subscription(self, session: StripeObject, customer: StripeObject) -> StripeObject:
         now = int(time.time())
         subscription_id = new_id("sub")
         items = []
-        for line in session["_line_items"]:
+        tax = session["_tax"]
+        for index, line in enumerate(session["_line_items"]):
             price = copy.deepcopy(self.get("price", line["price"]["id"]))
+            rate = fake_tax.matching_tax_rate(self, tax["dynamic_tax_rates"][index], customer)
             items.append(
                 {
                     "id": new_id("si"),
@@ -545,13 +533,18 @@ class FakeStripeState:
                     "price": price,
                     "quantity": line["quantity"],
                     "subscription": subscription_id,
-                    "tax_rates": [],
+                    "tax_rates": [copy.deepcopy(rate)] if rate else [],
                 }
             )
         return self._store(
             {
                 "id": subscription_id,
                 "object": "subscription",
+                "automatic_tax": {
+                    "disabled_reason": None,
+                    "enabled": tax["automatic"],
+                    "liability": {"type": "self"} if tax["automatic"] else None,
+                },
                 "billing_cycle_anchor": now,
                 "cancel_at": None,
                 "cancel_at_period_end": False,
@@ -700,8 +693,10 @@ class FakeStripeState:
             for item in subscription["items"]["data"]
         ]
         subtotal = sum(line["amount"] for line in lines)
-        total_taxes = self._taxes(customer, subtotal)
-        tax = sum(entry["amount"] for entry in total_taxes)
+        total_taxes = fake_tax.total_taxes(lines)
+        inclusive = fake_tax.inclusive_tax(total_taxes)
+        tax = fake_tax.exclusive_tax(total_taxes)  # added on top of the subtotal
+        automatic = bool(subscription["automatic_tax"]["enabled"])
         self._invoice_sequence += 1
         invoice = self._store(
             {
@@ -714,6 +709,13 @@ class FakeStripeState:
                 "amount_remaining": 0,
                 "attempt_count": 1,
                 "attempted": True,
+                "automatic_tax": {
+                    "disabled_reason": None,
+                    "enabled": automatic,
+                    "liability": {"type": "self"} if automatic else None,
+                    "provider": "stripe" if automatic else None,
+                    "status": "complete" if automatic else None,
+                },
                 "billing_reason": reason,
                 "collection_method": "charge_automatically",
                 "created": now,
@@ -725,7 +727,7 @@ class FakeStripeState:
                 "customer_phone": customer["phone"],
                 "customer_tax_exempt": customer["tax_exempt"],
                 "customer_tax_ids": [
-                    {"type": t["type"], "value": t["value"]} for t in customer["tax_ids"]["data"]
+                    {"type": t["type"], "value": t["value"]} for t in customer["_tax_ids"]["data"]
                 ],
                 "description": None,
                 "effective_at": now,
@@ -755,9 +757,9 @@ class FakeStripeState:
                     "voided_at": None,
                 },
                 "subtotal": subtotal,
-                "subtotal_excluding_tax": subtotal,
+                "subtotal_excluding_tax": subtotal - inclusive,
                 "total": subtotal + tax,
-                "total_excluding_tax": subtotal,
+                "total_excluding_tax": subtotal - inclusive,
                 "total_taxes": total_taxes,
                 "total_discount_amounts": [],
             }
@@ -810,7 +812,14 @@ class FakeStripeState:
             },
             "quantity": item["quantity"],
             "subtotal": amount,
-            "taxes": self._taxes(customer, amount),
+            "taxes": fake_tax.line_taxes(
+                self,
+                customer,
+                amount,
+                price.get("tax_behavior") or "exclusive",
+                automatic=bool(subscription["automatic_tax"]["enabled"]),
+                rate_ids=[rate["id"] for rate in item.get("tax_rates") or []],
+            ),
         }
 
     def list_invoices(self, params: dict[str, Any]) -> StripeObject:
@@ -897,6 +906,10 @@ class FakeStripeState:
                 if path == "line_items" and expanded.get("object") == "checkout.session":
                     expanded["line_items"] = self.checkout_line_items(expanded["id"])
                     continue
+                if path == "tax_ids" and expanded.get("object") == "customer":
+                    stored = self.get("customer", expanded["id"])["_tax_ids"]
+                    expanded["tax_ids"] = copy.deepcopy(stored)
+                    continue
                 self._expand_path(expanded, path.split("."), path)
             return expanded
 
@@ -934,7 +947,3 @@ def merge_metadata(current: dict[str, str], update: Any) -> dict[str, str]:
 def changed_fields(before: StripeObject, after: StripeObject) -> dict[str, Any]:
     """``previous_attributes``: the top-level values that changed, as they were."""
     return {key: before[key] for key in after if key in before and before[key] != after[key]}
-
-
-def customer_vat_ids(customer: StripeObject) -> list[str]:
-    return [t["value"] for t in customer["tax_ids"]["data"] if t["type"] == "eu_vat"]

@@ -38,10 +38,12 @@ def invoice_subscription_id(stripe_invoice: dict[str, Any]) -> str | None:
 
 def issue_linked_invoice(
     stripe_invoice: dict[str, Any], record: Subscription | GuestSubscription | None
-) -> Invoice:
-    """Issue (or find) the Invoice and make sure it points at ``record``."""
+) -> Invoice | None:
+    """Issue (or find) the Invoice and make sure it points at ``record``; None if withheld."""
     subscription, guest = _owners(record)
     invoice = issue_invoice(stripe_invoice, subscription=subscription, guest_subscription=guest)
+    if invoice is None:
+        return None
     unlinked = invoice.subscription_id is None and invoice.guest_subscription_id is None
     if record is not None and unlinked and link_invoice(invoice.stripe_invoice_id, record):
         invoice.subscription, invoice.guest_subscription = subscription, guest
@@ -97,7 +99,8 @@ def issue_paid_invoice(stripe_invoice_id: str, stripe_subscription_id: str) -> N
             stripe_subscription_id,
         )
         return
-    logger.info("Invoice %s for Stripe invoice %s", invoice.number, stripe_invoice_id)
+    if invoice is not None:
+        logger.info("Invoice %s for Stripe invoice %s", invoice.number, stripe_invoice_id)
 
 
 @handles("invoice.paid")
@@ -105,7 +108,8 @@ def invoice_paid(event: StripeEvent) -> None:
     stripe_invoice = event.object
     record = find_subscription_record(invoice_subscription_id(stripe_invoice))
     invoice = issue_linked_invoice(stripe_invoice, record)
-    logger.info("Invoice %s for Stripe invoice %s", invoice.number, stripe_invoice["id"])
+    if invoice is not None:
+        logger.info("Invoice %s for Stripe invoice %s", invoice.number, stripe_invoice["id"])
 
 
 @handles("invoice.payment_failed")

@@ -73,6 +73,7 @@ def ensure_price(
             and price.currency == currency
             and recurring is not None
             and recurring.interval == interval
+            and price.tax_behavior == payments_settings.tax_behavior
         ):
             return price.id
     price = client.v1.prices.create(
@@ -80,6 +81,8 @@ def ensure_price(
             "unit_amount": amount,
             "currency": currency,
             "recurring": {"interval": interval},
+            # Stripe Tax adds VAT on top (exclusive) or takes it out (inclusive).
+            "tax_behavior": payments_settings.tax_behavior,
             "product_data": {"name": tier.name, "metadata": {"tier": tier.slug}},
             "lookup_key": lookup_key,
             "transfer_lookup_key": bool(existing),

@@ -23,8 +23,16 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(StripeCheckoutEvent)
 class StripeCheckoutEventAdmin(ReadOnlyAdmin):
-    list_display = ["event_id", "event_type", "outcome", "livemode", "received_at", "processed_at"]
-    list_filter = ["event_type", "outcome", "livemode"]
+    list_display = [
+        "event_id",
+        "event_type",
+        "outcome",
+        "reason",
+        "livemode",
+        "received_at",
+        "processed_at",
+    ]
+    list_filter = ["event_type", "outcome", "reason", "livemode"]
     search_fields = ["event_id", "stripe_object_id"]
     date_hierarchy = "received_at"
 

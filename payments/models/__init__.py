@@ -4,6 +4,7 @@ from payments.models.subscriptions import (
     ACCESS_GRANTING_STATUSES,
     Customer,
     GuestSubscription,
+    PaymentFailureNotice,
     Subscription,
 )
 from payments.models.tiers import SubscriptionTier
@@ -15,6 +16,7 @@ __all__ = [
     "IdentityEvent",
     "Invoice",
     "InvoiceNumberSequence",
+    "PaymentFailureNotice",
     "StripeCheckoutEvent",
     "StripeEventFailure",
     "Subscription",

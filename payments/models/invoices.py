@@ -42,6 +42,15 @@ class InvoiceQuerySet(models.QuerySet):
             raise ImmutableRecordError(f"Issued invoice fields cannot change: {', '.join(frozen)}")
         return super().update(**kwargs)
 
+    def fill_missing_email(self, email: str) -> int:
+        """Give an email to those of these invoices issued without one.
+
+        The one exception to the frozen issued fields: an invoice issued before
+        its checkout was known may lack the buyer's address, which is not part
+        of what §14 UStG fixes, and without it the invoice is never sent.
+        """
+        return models.QuerySet.update(self.filter(email=""), email=email)
+
 
 class InvoiceNumberSequence(models.Model):
     """The last number handed out per prefix.

@@ -26,6 +26,7 @@ from django.utils import timezone, translation
 from payments.conf import payments_settings
 from payments.models import GuestSubscription, PaymentFailureNotice, Subscription
 from payments.services.guest_tokens import hash_token, new_token
+from payments.services.inline_work import bounded_when_inline, mail_connection
 from payments.services.languages import buyer_language
 from payments.services.recorded_steps import Outcome, Step, run_step
 from payments.tasks import task
@@ -53,6 +54,7 @@ def notify_payment_failed(
 
 
 @task()
+@bounded_when_inline
 def send_payment_failed_email(notice_pk: int, base_url: str) -> None:
     deliver_notice(notice_pk, base_url)
 
@@ -100,6 +102,7 @@ def _send(notice: PaymentFailureNotice, base_url: str) -> dict[str, Any]:
         body=text,
         from_email=payments_settings.invoice_from_email,
         to=[notice.email],
+        connection=mail_connection(),
     )
     message.send()
     return {"emailed_at": timezone.now()}

@@ -52,9 +52,7 @@ def send_after_commit(signal: Signal, sender: type, **kwargs: Any) -> None:
 def _send_robust(signal: Signal, sender: type, kwargs: dict[str, Any]) -> None:
     for receiver, result in signal.send_robust(sender, **kwargs):
         if isinstance(result, Exception):
-            logger.error(
-                "Receiver %r of a payments signal failed", receiver, exc_info=result
-            )
+            logger.error("Receiver %r of a payments signal failed", receiver, exc_info=result)
 
 
 def record_signup(sender: Any, instance: Any, created: bool, raw: bool = False, **kwargs: Any):

@@ -155,7 +155,11 @@ class PaymentFailureNotice(models.Model):
 
     stripe_invoice_id = models.CharField(_("Stripe invoice ID"), max_length=255, unique=True)
     subscription = models.ForeignKey(
-        Subscription, on_delete=models.CASCADE, null=True, blank=True, verbose_name=_("subscription")
+        Subscription,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        verbose_name=_("subscription"),
     )
     guest_subscription = models.ForeignKey(
         GuestSubscription,

@@ -46,9 +46,9 @@ from payments.services.guests import (
     manage_link,
     send_guest_access_email,
 )
+from payments.services.inline_work import bounded_when_inline
 from payments.services.languages import buyer_language
 from payments.services.links import site_base_url
-from payments.services.inline_work import bounded_when_inline
 from payments.services.recorded_steps import Outcome, Step, run_step
 from payments.tasks import task
 

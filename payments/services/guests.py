@@ -17,9 +17,9 @@ from django.utils import translation
 
 from payments.conf import payments_settings
 from payments.models import GuestSubscription, IdentityEvent, SubscriptionTier
-from payments.services.inline_work import mail_connection
 from payments.services.guest_tokens import hash_token, new_token
 from payments.services.identity import record_identity_event
+from payments.services.inline_work import mail_connection
 
 logger = logging.getLogger(__name__)
 

@@ -22,10 +22,9 @@ send time, or a concurrent claim's user, are never overwritten by a stale copy.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-
-from dataclasses import dataclass
 
 from django.db import connection
 
@@ -134,7 +133,9 @@ def apply_stripe_subscription(
     return True
 
 
-def _is_newer(record: Subscription | GuestSubscription, status: str, as_of: datetime | None) -> bool:
+def _is_newer(
+    record: Subscription | GuestSubscription, status: str, as_of: datetime | None
+) -> bool:
     if record.status in FINAL_STATUSES and record.stripe_state_at is not None:
         return False
     if as_of is None or record.stripe_state_at is None:

@@ -37,7 +37,11 @@ class StripeEvent:
 
     @classmethod
     def from_payload(
-        cls, payload: dict[str, Any], request: HttpRequest | None = None, *, unstorable_text: bool = False
+        cls,
+        payload: dict[str, Any],
+        request: HttpRequest | None = None,
+        *,
+        unstorable_text: bool = False,
     ):
         return cls(
             id=payload["id"],

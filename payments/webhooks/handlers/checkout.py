@@ -60,6 +60,7 @@ from payments.services import guests
 from payments.services.access_links import send_access_link
 from payments.services.languages import buyer_language
 from payments.services.links import site_base_url
+from payments.services.stripe_api import stripe_client, to_dict
 from payments.services.subscriptions import (
     apply_stripe_subscription,
     find_subscription_record,
@@ -67,7 +68,6 @@ from payments.services.subscriptions import (
     save_state,
     tier_for_price,
 )
-from payments.services.stripe_api import stripe_client, to_dict
 from payments.signals import send_after_commit, subscription_changed
 from payments.tasks import task
 from payments.webhooks.handlers.invoices import issue_paid_invoice, link_invoice

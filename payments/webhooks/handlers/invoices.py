@@ -25,10 +25,10 @@ from typing import Any
 
 from django.db import transaction
 
-from payments.exceptions import PermanentEventError
+from payments.exceptions import MalformedStripeObject, PermanentEventError
 from payments.invoicing import issue_invoice
 from payments.invoicing.delivery import deliver_invoice
-from payments.invoicing.snapshot import price_id, tiers_by_price
+from payments.invoicing.snapshot import tiers_by_price
 from payments.models import GuestSubscription, Invoice, StripeCheckoutEvent, Subscription
 from payments.services.links import NoSiteAddress, site_base_url
 from payments.services.payment_failures import notify_payment_failed
@@ -42,6 +42,7 @@ from payments.webhooks.registry import Outcome, StripeEvent, handles
 from payments.webhooks.stripe_objects import (
     MAX_EMAIL,
     StripeFields,
+    checked_text,
     retrieve_invoice,
     retrieve_subscription,
 )
@@ -78,7 +79,15 @@ def check_invoice(stripe_invoice: dict[str, Any]) -> None:
         address.optional_text(key)
     for tax_id in invoice.items("customer_tax_ids"):
         tax_id.optional_text("value")
+    customer = invoice.data.get("customer")
+    if isinstance(customer, dict):
+        for locale in invoice.child("customer").data.get("preferred_locales") or []:
+            checked_text(locale, "data.object.customer.preferred_locales[]")
+    else:
+        invoice.id_of("customer")
+    invoice.child("parent").child("subscription_details")
     for line in invoice.items("lines"):
+        line_price_id(line)
         line.optional_text("description", max_length=5000)
         if line.data.get("amount") is not None:
             line.integer("amount")
@@ -86,18 +95,41 @@ def check_invoice(stripe_invoice: dict[str, Any]) -> None:
             line.integer("quantity")
         line.child("period").timestamp("start")
         line.child("period").timestamp("end")
-    for key in ("total_taxes", "total_tax_amounts", "total_discount_amounts"):
+    for entry in invoice.items("total_discount_amounts"):
+        entry.integer("amount")
+    for key in ("total_taxes", "total_tax_amounts"):
         for entry in invoice.items(key):
-            entry.integer("amount")
-            if key != "total_discount_amounts" and entry.data.get("taxable_amount") is not None:
-                entry.integer("taxable_amount")
+            check_tax_entry(entry)
+
+
+def check_tax_entry(entry: StripeFields) -> None:
+    entry.integer("amount")
+    if entry.data.get("taxable_amount") is not None:
+        entry.integer("taxable_amount")
+    entry.optional_text("taxability_reason")
+    rate = entry.child("tax_rate_details").data.get("tax_rate") or entry.data.get("tax_rate")
+    if isinstance(rate, dict):
+        rate_fields = StripeFields(rate, f"{entry.path}.tax_rate")
+        rate_fields.optional_text("id")
+        percentage = rate.get("percentage")
+        if percentage is not None and (
+            isinstance(percentage, bool) or not isinstance(percentage, int | float)
+        ):
+            raise MalformedStripeObject(f"{entry.path}.tax_rate.percentage is not a number")
+    elif rate is not None:
+        checked_text(rate, f"{entry.path}.tax_rate")
+
+
+def line_price_id(line: StripeFields) -> str | None:
+    """The price a line bills, wherever this API version puts it (see ``snapshot.price_id``)."""
+    details = line.child("pricing").child("price_details")
+    return details.id_of("price") or line.id_of("price") or line.id_of("plan")
 
 
 def sells_a_tier(stripe_invoice: dict[str, Any]) -> bool:
     """Whether a line bills one of the tiers' prices (for an invoice of no known record)."""
-    lines = stripe_invoice.get("lines") or {}
-    prices = [price_id(line) for line in lines.get("data") or []]
-    return bool(tiers_by_price(p for p in prices if isinstance(p, str)))
+    prices = [line_price_id(line) for line in StripeFields(stripe_invoice).items("lines")]
+    return bool(tiers_by_price(filter(None, prices)))
 
 
 def not_a_tier(stripe_invoice_id: str, why: str) -> PermanentEventError:

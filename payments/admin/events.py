@@ -2,7 +2,12 @@
 
 from django.contrib import admin
 
-from payments.models import IdentityEvent, StripeCheckoutEvent, StripeEventFailure
+from payments.models import (
+    IdentityEvent,
+    PaymentFailureNotice,
+    StripeCheckoutEvent,
+    StripeEventFailure,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -54,4 +59,14 @@ class IdentityEventAdmin(ReadOnlyAdmin):
     list_filter = ["event_type"]
     list_select_related = ["user"]
     search_fields = ["email", "user__email", "user__username"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(PaymentFailureNotice)
+class PaymentFailureNoticeAdmin(ReadOnlyAdmin):
+    """The one email per Stripe invoice whose payment failed; unsent ones show their error."""
+
+    list_display = ["stripe_invoice_id", "email", "created_at", "emailed_at", "email_attempts"]
+    list_filter = [("emailed_at", admin.EmptyFieldListFilter)]
+    search_fields = ["stripe_invoice_id", "email"]
     date_hierarchy = "created_at"

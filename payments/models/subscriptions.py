@@ -169,6 +169,9 @@ class PaymentFailureNotice(models.Model):
         verbose_name=_("guest subscription"),
     )
     email = models.EmailField(_("email"), blank=True)
+    #: Where the portal link points: ``SITE_URL`` or the webhook request's host,
+    #: kept so a retry outside any request builds the same link.
+    site_url = models.CharField(_("site address"), max_length=200, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     emailed_at = models.DateTimeField(_("emailed"), null=True, blank=True, editable=False)
     email_attempts = models.PositiveSmallIntegerField(

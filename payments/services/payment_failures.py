@@ -45,25 +45,27 @@ def notify_payment_failed(
             "subscription": None if is_guest else record,
             "guest_subscription": record if is_guest else None,
             "email": record.email if is_guest else (record.user.email or ""),
+            "site_url": base_url[:200],
         },
     )
     if created:
-        enqueue = partial(send_payment_failed_email.enqueue, notice.pk, base_url)
+        enqueue = partial(send_payment_failed_email.enqueue, notice.pk)
         # robust: a queue that is down must not fail the committed event.
         transaction.on_commit(enqueue, robust=True)
 
 
 @task()
 @bounded_when_inline
-def send_payment_failed_email(notice_pk: int, base_url: str) -> None:
-    deliver_notice(notice_pk, base_url)
+def send_payment_failed_email(notice_pk: int) -> None:
+    deliver_notice(notice_pk)
 
 
-def deliver_notice(notice_pk: int, base_url: str, *, skip_locked: bool = False) -> Outcome:
+def deliver_notice(notice_pk: int, *, skip_locked: bool = False) -> Outcome:
+    """Send the notice's email unless sent; ``skip_locked``: BUSY for a row held elsewhere."""
     step = Step(
         "email",
         is_due=lambda notice: notice.emailed_at is None,
-        perform=lambda notice: _send(notice, base_url),
+        perform=_send,
         label=lambda notice: f"Payment failure notice {notice.pk}",
     )
     notices = PaymentFailureNotice.objects.select_related(
@@ -77,7 +79,8 @@ def unsent() -> QuerySet[PaymentFailureNotice]:
     return PaymentFailureNotice.objects.filter(emailed_at__isnull=True).order_by("pk")
 
 
-def _send(notice: PaymentFailureNotice, base_url: str) -> dict[str, Any]:
+def _send(notice: PaymentFailureNotice) -> dict[str, Any]:
+    base_url = notice.site_url or payments_settings.SITE_URL
     if not notice.email:
         raise ValueError("The subscription has no email address to write to.")
     if not base_url:

@@ -1,4 +1,5 @@
-"""Retry every invoice whose PDF, email or Lexoffice sync is still missing.
+"""Retry every invoice whose PDF, email or Lexoffice sync is still missing,
+and every payment-failure email still unsent.
 
 Safe from cron on several machines at once: each step locks the invoice row and
 skips rows another process holds (PostgreSQL ``SKIP LOCKED``), and looks again
@@ -12,6 +13,7 @@ from collections import Counter
 from django.core.management.base import BaseCommand, CommandError
 
 from payments.invoicing.delivery import deliver, undelivered
+from payments.services import payment_failures
 from payments.services.recorded_steps import Outcome
 
 
@@ -37,5 +39,10 @@ class Command(BaseCommand):
             f"{len(pks)} invoices: {outcomes[Outcome.DONE]} steps done, "
             f"{outcomes[Outcome.FAILED]} failed, {outcomes[Outcome.BUSY]} busy elsewhere."
         )
+        notices = list(payment_failures.unsent().values_list("pk", flat=True)[:limit])
+        for pk in notices:
+            outcomes[payment_failures.deliver_notice(pk, skip_locked=True)] += 1
+        if notices:
+            self.stdout.write(f"{len(notices)} payment-failure emails retried.")
         if outcomes[Outcome.FAILED]:
             self.stderr.write("Failures are recorded on the invoices (see the admin).")

@@ -126,8 +126,8 @@ def checkout_completed(event: StripeEvent) -> None:
     if isinstance(record, GuestSubscription):
         welcome_guest(record, session_id, event)
     if invoice_id:
-        paid_first = any(e.type == "invoice.paid" and e.object_id == invoice_id for e in told)
-        issue_session_invoice(invoice_id, record, paid_first)
+        paid = [e for e in told if e.type == "invoice.paid" and e.object_id == invoice_id]
+        issue_session_invoice(invoice_id, record, paid[0] if paid else None)
 
 
 def apply_known_state(
@@ -208,13 +208,14 @@ def fill_guest_email(guest: GuestSubscription, stripe_subscription: dict[str, An
 def issue_session_invoice(
     invoice_id: str,
     record: Subscription | GuestSubscription,
-    paid_first: bool,
+    paid_first: RecordedEvent | None,
 ) -> None:
     """Link the invoice a recorded ``invoice.paid`` issued, or issue it after the commit."""
-    if paid_first:
+    if paid_first is not None:
         # That invoice.paid found no record and issued the invoice unlinked, in
-        # the same commit as its recorded row.
-        link_invoice(invoice_id, record)
+        # the same commit as its recorded row; with no email unless Stripe's had one.
+        lacks_email = not paid_first.object.get("customer_email")
+        link_invoice(invoice_id, record, may_lack_email=lacks_email)
         return
     enqueue = partial(issue_paid_invoice.enqueue, invoice_id, record.stripe_subscription_id)
     # robust: a task queue that is down must not fail a committed event.

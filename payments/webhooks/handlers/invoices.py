@@ -151,8 +151,16 @@ def issue_linked_invoice(
     return invoice
 
 
-def link_invoice(stripe_invoice_id: str, record: Subscription | GuestSubscription) -> bool:
+def link_invoice(
+    stripe_invoice_id: str,
+    record: Subscription | GuestSubscription,
+    *,
+    may_lack_email: bool = True,
+) -> bool:
     """Point an issued, unlinked Invoice at ``record``, in one statement.
+
+    ``may_lack_email=False`` when the caller knows the invoice was issued with
+    one: it saves the statement that fills in a missing email.
 
     False if there is no such invoice (none issued, or linked already). The
     condition is part of the UPDATE, so two linkers at once cannot both win.
@@ -163,7 +171,7 @@ def link_invoice(stripe_invoice_id: str, record: Subscription | GuestSubscriptio
         subscription__isnull=True,
         guest_subscription__isnull=True,
     ).update(subscription=subscription, guest_subscription=guest, user=record.user)
-    if linked:
+    if linked and may_lack_email:
         fill_invoice_email(stripe_invoice_id, record)
     return linked > 0
 

@@ -162,13 +162,6 @@ def permanent_error(error: BaseException) -> PermanentEventError | None:
     return None
 
 
-def object_id(value: str | dict[str, Any] | None) -> str | None:
-    """An ID whether Stripe sent the bare ID or the expanded object."""
-    if isinstance(value, dict):
-        return value.get("id")
-    return value or None
-
-
 @dataclass(frozen=True)
 class RecordedEvent:
     """An event as recorded on arrival, whatever its outcome was then."""
@@ -189,11 +182,16 @@ def recorded_events(
     events at most when a handler asks (before its own record exists), so all of
     them are read.
     """
-    rows = StripeCheckoutEvent.objects.filter(
-        stripe_object_id__in=list(object_ids),
-        event_type__in=list(event_types),
-        livemode=livemode,
-    ).values_list("pk", "event_type", "stripe_created_at", "stripe_object_id", "payload")
+    rows = (
+        StripeCheckoutEvent.objects.filter(
+            stripe_object_id__in=list(object_ids),
+            event_type__in=list(event_types),
+            livemode=livemode,
+        )
+        # A rejected event never applies, not even later from its stored payload.
+        .exclude(outcome=StripeCheckoutEvent.Outcome.REJECTED)
+        .values_list("pk", "event_type", "stripe_created_at", "stripe_object_id", "payload")
+    )
     return [
         RecordedEvent(pk, event_type, created, object_id, payload["data"]["object"])
         for pk, event_type, created, object_id, payload in rows

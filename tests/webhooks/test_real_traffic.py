@@ -185,6 +185,16 @@ class TestOrder:
         assert record.access_link_sent_at is not None
 
 
+def test_a_rejected_early_event_does_not_spoil_its_checkout(webhook, stripe_sale):
+    checkout, created, _ = stripe_sale()
+    created["data"]["object"]["status"] = {"not": "a status"}
+    assert webhook(created).json()["result"] == "rejected"
+
+    assert webhook(checkout).json()["result"] == "processed"
+
+    assert GuestSubscription.objects.get().status == "active"
+
+
 class TestSignals:
     @pytest.fixture
     def received(self):

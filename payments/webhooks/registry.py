@@ -77,7 +77,7 @@ def storable(value: Any) -> Any:
 
 def may_hold_unstorable_text(body: bytes) -> bool:
     """Whether a JSON body escapes a NUL or a surrogate (only escapes make those)."""
-    return b"\\u0000" in body or b"\\ud" in body.lower()
+    return b"\\u0000" in body or b"\\ud" in body or b"\\uD" in body
 
 
 #: A handler applies one event's domain changes. It returns an outcome only when

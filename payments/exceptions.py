@@ -19,3 +19,25 @@ class PaymentsImproperlyConfigured(PaymentsError, ImproperlyConfigured):
 
 class ImmutableRecordError(PaymentsError, IntegrityError):
     """An append-only or issued record was asked to change or disappear."""
+
+
+class PermanentEventError(PaymentsError):
+    """A verified Stripe event that can never apply, however often Stripe retries it.
+
+    The webhook answers 200 and records the event with ``reason`` (a
+    ``StripeCheckoutEvent.Reason``) and ``detail``, without any domain change, so
+    Stripe stops retrying. Anything else a handler raises is transient: 500, and
+    the retry processes the event in full.
+    """
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(detail or reason)
+        self.reason = reason
+        self.detail = detail
+
+
+class MalformedStripeObject(PermanentEventError, ValueError):
+    """A field a handler reads is missing, mistyped, or does not fit its column."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__("malformed", detail)

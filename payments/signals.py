@@ -1,15 +1,26 @@
-"""Identity events from Django's auth signals.
+"""The app's own signals for sites, and identity events from Django's auth signals.
 
-Connected in ``PaymentsConfig.ready()``. ``login_failed`` keeps the attempted
-username only; Django already strips the password from ``credentials``.
+Sites connect receivers to ``subscription_changed``, ``invoice_issued`` and
+``credit_note_issued`` (as many as they like: the webhook's registry keeps one
+handler per Stripe event type, these fan out). They are sent once the
+transaction that made the change has committed, with ``sender`` the model
+class, through ``send_after_commit``: a receiver that raises is logged and never
+changes the webhook's answer, nor stops the other receivers.
+
+The identity receivers are connected in ``PaymentsConfig.ready()``.
+``login_failed`` keeps the attempted username only; Django already strips the
+password from ``credentials``.
 """
 
 from __future__ import annotations
 
+import logging
+from functools import partial
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import Signal
 
@@ -18,10 +29,30 @@ from payments.services.identity import record_identity_event
 
 EventType = IdentityEvent.EventType
 
-#: A cancellation invoice (``credit_note``, a ``CreditNote``) was issued; sent after
-#: the commit that issued it, with ``sender=CreditNote``. A receiver that raises is
-#: logged and changes nothing else.
+logger = logging.getLogger(__name__)
+
+#: A Subscription's or GuestSubscription's Stripe state changed. Arguments:
+#: ``subscription`` (the record as saved), ``previous_status`` ("" for a new one).
+subscription_changed = Signal()
+#: An Invoice was issued (numbered; its PDF and email follow). Argument: ``invoice``.
+invoice_issued = Signal()
+#: A CreditNote (Stornorechnung) was issued. Argument: ``credit_note``.
 credit_note_issued = Signal()
+
+
+def send_after_commit(signal: Signal, sender: type, **kwargs: Any) -> None:
+    """Send ``signal`` once the current transaction commits (at once outside one).
+
+    Rolled back: never sent. Every receiver runs even when one raises; the error
+    is logged with its traceback and goes no further.
+    """
+    transaction.on_commit(partial(_send_robust, signal, sender, kwargs))
+
+
+def _send_robust(signal: Signal, sender: type, kwargs: dict[str, Any]) -> None:
+    for receiver, result in signal.send_robust(sender, **kwargs):
+        if isinstance(result, Exception):
+            logger.error("Receiver %r of a payments signal failed", receiver, exc_info=result)
 
 
 def record_signup(sender: Any, instance: Any, created: bool, raw: bool = False, **kwargs: Any):

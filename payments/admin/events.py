@@ -3,13 +3,26 @@
 from django.contrib import admin
 
 from payments.admin.permissions import ReadOnlyAdmin
-from payments.models import IdentityEvent, StripeCheckoutEvent, StripeEventFailure
+from payments.models import (
+    IdentityEvent,
+    PaymentFailureNotice,
+    StripeCheckoutEvent,
+    StripeEventFailure,
+)
 
 
 @admin.register(StripeCheckoutEvent)
 class StripeCheckoutEventAdmin(ReadOnlyAdmin):
-    list_display = ["event_id", "event_type", "outcome", "livemode", "received_at", "processed_at"]
-    list_filter = ["event_type", "outcome", "livemode"]
+    list_display = [
+        "event_id",
+        "event_type",
+        "outcome",
+        "reason",
+        "livemode",
+        "received_at",
+        "processed_at",
+    ]
+    list_filter = ["event_type", "outcome", "reason", "livemode"]
     search_fields = ["event_id", "stripe_object_id"]
     date_hierarchy = "received_at"
 
@@ -31,4 +44,14 @@ class IdentityEventAdmin(ReadOnlyAdmin):
     list_filter = ["event_type"]
     list_select_related = ["user"]
     search_fields = ["email", "user__email", "user__username"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(PaymentFailureNotice)
+class PaymentFailureNoticeAdmin(ReadOnlyAdmin):
+    """The one email per Stripe invoice whose payment failed; unsent ones show their error."""
+
+    list_display = ["stripe_invoice_id", "email", "created_at", "emailed_at", "email_attempts"]
+    list_filter = [("emailed_at", admin.EmptyFieldListFilter)]
+    search_fields = ["stripe_invoice_id", "email"]
     date_hierarchy = "created_at"

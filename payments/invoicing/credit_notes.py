@@ -45,7 +45,7 @@ from payments.invoicing.numbering import allocate_invoice_number
 from payments.models import CreditNote, Invoice
 from payments.services.stripe_api import stripe_client, stripe_time, to_dict
 from payments.services.subscriptions import find_subscription_record
-from payments.signals import credit_note_issued
+from payments.signals import credit_note_issued, send_after_commit
 
 logger = logging.getLogger(__name__)
 
@@ -187,21 +187,7 @@ def after_commit(credit_note: CreditNote) -> None:
 
     pk = credit_note.pk
     transaction.on_commit(lambda: deliver_credit_note.enqueue(pk), robust=True)
-    transaction.on_commit(lambda: announce(pk), robust=True)
-
-
-def announce(credit_note_pk: int) -> None:
-    credit_note = CreditNote.objects.get(pk=credit_note_pk)
-    for receiver, result in credit_note_issued.send_robust(
-        sender=CreditNote, credit_note=credit_note
-    ):
-        if isinstance(result, Exception):
-            logger.error(
-                "A credit_note_issued receiver %r failed for %s",
-                receiver,
-                credit_note.number,
-                exc_info=result,
-            )
+    send_after_commit(credit_note_issued, CreditNote, credit_note=credit_note)
 
 
 def find_by_credit_note(credit_note_id: str, refund_ids: list[str]) -> CreditNote | None:

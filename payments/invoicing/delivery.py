@@ -26,6 +26,7 @@ from payments.lexoffice import LexofficeError, book_invoice
 from payments.lexoffice.booking import book_credit_note, forget_posting_categories
 from payments.models import CreditNote, Invoice
 from payments.services import recorded_steps
+from payments.services.inline_work import bounded_when_inline, lexoffice_client, mail_connection
 from payments.services.recorded_steps import Outcome, Step
 from payments.tasks import task
 
@@ -45,14 +46,16 @@ def send_email(invoice: Invoice) -> dict[str, Any]:
     if not invoice.email:
         raise ValueError("The invoice has no email address to send it to.")
     with invoice.pdf.open("rb") as pdf:
-        build_invoice_email(invoice, pdf.read()).send()
+        message = build_invoice_email(invoice, pdf.read())
+    message.connection = mail_connection()
+    message.send()
     return {"emailed_at": timezone.now()}
 
 
 def sync_lexoffice(invoice: Invoice) -> dict[str, Any]:
     if not payments_settings.LEXOFFICE_API_KEY:
         return {"lexoffice_skipped": True}
-    voucher_id = book_invoice(invoice)
+    voucher_id = book_invoice(invoice, client=lexoffice_client())
     return {
         "lexoffice_voucher_id": voucher_id,
         "lexoffice_synced_at": timezone.now(),
@@ -98,18 +101,29 @@ STEPS = (PDF, EMAIL, LEXOFFICE)
 
 
 @task()
+@bounded_when_inline
 def deliver_invoice(invoice_pk: int) -> None:
-    """The task enqueued when an invoice is issued: every step that is still due."""
-    deliver(invoice_pk)
+    """The task enqueued when an invoice is issued: every step that is still due.
+
+    It waits for a locked invoice rather than skipping it: the lock may be a
+    concurrent checkout's UPDATE linking the invoice, which performs no step, so
+    a skip would leave the invoice undelivered until ``deliver_invoices`` ran.
+    """
+    deliver(invoice_pk, skip_locked=False)
 
 
-def deliver(invoice_pk: int) -> dict[str, Outcome]:
-    return {step.name: run_step(invoice_pk, step) for step in STEPS}
+def deliver(invoice_pk: int, *, skip_locked: bool = True) -> dict[str, Outcome]:
+    return {step.name: run_step(invoice_pk, step, skip_locked=skip_locked) for step in STEPS}
 
 
-def run_step(invoice_pk: int, step: Step, *, force: bool = False) -> Outcome:
-    """Perform ``step`` if due (or ``force``); a locked invoice is skipped (``BUSY``)."""
-    return recorded_steps.run_step(Invoice.objects.all(), invoice_pk, step, force=force, log=logger)
+def run_step(
+    invoice_pk: int, step: Step, *, force: bool = False, skip_locked: bool = True
+) -> Outcome:
+    """Perform ``step`` if due (or ``force``); a locked invoice is skipped (``BUSY``)
+    unless ``skip_locked`` is false: then it waits, and looks again whether it is due."""
+    return recorded_steps.run_step(
+        Invoice.objects.all(), invoice_pk, step, force=force, skip_locked=skip_locked, log=logger
+    )
 
 
 def resend_email(invoice_pk: int) -> Outcome:

@@ -25,6 +25,7 @@ from payments.invoicing.delivery import deliver_invoice
 from payments.invoicing.numbering import allocate_invoice_number
 from payments.models import GuestSubscription, Invoice, Subscription, WithheldInvoice
 from payments.services.stripe_api import stripe_client, to_dict
+from payments.signals import invoice_issued, send_after_commit
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ def issue_invoice(
     # robust: even a failing enqueue (a worker backend's queue down) must not turn
     # the committed webhook into an error; deliver_invoices picks the invoice up.
     transaction.on_commit(lambda: deliver_invoice.enqueue(invoice.pk), robust=True)
+    send_after_commit(invoice_issued, Invoice, invoice=invoice)
     return invoice
 
 

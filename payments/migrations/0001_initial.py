@@ -9,7 +9,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -18,213 +17,657 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='InvoiceNumberSequence',
+            name="InvoiceNumberSequence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('prefix', models.CharField(max_length=20, unique=True, verbose_name='prefix')),
-                ('last_number', models.PositiveBigIntegerField(default=0, verbose_name='last number')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("prefix", models.CharField(max_length=20, unique=True, verbose_name="prefix")),
+                (
+                    "last_number",
+                    models.PositiveBigIntegerField(default=0, verbose_name="last number"),
+                ),
             ],
             options={
-                'verbose_name': 'invoice number sequence',
-                'verbose_name_plural': 'invoice number sequences',
+                "verbose_name": "invoice number sequence",
+                "verbose_name_plural": "invoice number sequences",
             },
         ),
         migrations.CreateModel(
-            name='StripeCheckoutEvent',
+            name="StripeCheckoutEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event_id', models.CharField(max_length=255, unique=True, verbose_name='Stripe event ID')),
-                ('event_type', models.CharField(db_index=True, max_length=100, verbose_name='type')),
-                ('livemode', models.BooleanField(default=False, verbose_name='live mode')),
-                ('api_version', models.CharField(blank=True, max_length=50, verbose_name='API version')),
-                ('stripe_created_at', models.DateTimeField(blank=True, null=True, verbose_name='created at Stripe')),
-                ('outcome', models.CharField(blank=True, choices=[('processed', 'processed'), ('ignored_type', 'ignored: unhandled type'), ('ignored_livemode', 'ignored: other mode'), ('ignored_unknown', 'ignored: unknown subscription')], max_length=20, verbose_name='outcome')),
-                ('stripe_object_id', models.CharField(blank=True, db_index=True, max_length=255, verbose_name='Stripe object ID')),
-                ('payload', models.JSONField(blank=True, default=dict, verbose_name='payload')),
-                ('received_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='received')),
-                ('processed_at', models.DateTimeField(blank=True, null=True, verbose_name='processed')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "event_id",
+                    models.CharField(max_length=255, unique=True, verbose_name="Stripe event ID"),
+                ),
+                (
+                    "event_type",
+                    models.CharField(db_index=True, max_length=100, verbose_name="type"),
+                ),
+                ("livemode", models.BooleanField(default=False, verbose_name="live mode")),
+                (
+                    "api_version",
+                    models.CharField(blank=True, max_length=50, verbose_name="API version"),
+                ),
+                (
+                    "stripe_created_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="created at Stripe"),
+                ),
+                (
+                    "outcome",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("processed", "processed"),
+                            ("ignored_type", "ignored: unhandled type"),
+                            ("ignored_livemode", "ignored: other mode"),
+                            ("ignored_unknown", "ignored: unknown subscription"),
+                        ],
+                        max_length=20,
+                        verbose_name="outcome",
+                    ),
+                ),
+                (
+                    "stripe_object_id",
+                    models.CharField(
+                        blank=True, db_index=True, max_length=255, verbose_name="Stripe object ID"
+                    ),
+                ),
+                ("payload", models.JSONField(blank=True, default=dict, verbose_name="payload")),
+                (
+                    "received_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, verbose_name="received"
+                    ),
+                ),
+                (
+                    "processed_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="processed"),
+                ),
             ],
             options={
-                'verbose_name': 'Stripe event',
-                'verbose_name_plural': 'Stripe events',
-                'ordering': ['-received_at'],
+                "verbose_name": "Stripe event",
+                "verbose_name_plural": "Stripe events",
+                "ordering": ["-received_at"],
             },
         ),
         migrations.CreateModel(
-            name='StripeEventFailure',
+            name="StripeEventFailure",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event_id', models.CharField(db_index=True, max_length=255, verbose_name='Stripe event ID')),
-                ('event_type', models.CharField(max_length=100, verbose_name='type')),
-                ('traceback', models.TextField(verbose_name='traceback')),
-                ('occurred_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='occurred')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "event_id",
+                    models.CharField(db_index=True, max_length=255, verbose_name="Stripe event ID"),
+                ),
+                ("event_type", models.CharField(max_length=100, verbose_name="type")),
+                ("traceback", models.TextField(verbose_name="traceback")),
+                (
+                    "occurred_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, verbose_name="occurred"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'Stripe event failure',
-                'verbose_name_plural': 'Stripe event failures',
-                'ordering': ['-occurred_at'],
+                "verbose_name": "Stripe event failure",
+                "verbose_name_plural": "Stripe event failures",
+                "ordering": ["-occurred_at"],
             },
         ),
         migrations.CreateModel(
-            name='Customer',
+            name="Customer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('stripe_customer_id', models.CharField(max_length=255, unique=True, verbose_name='Stripe customer ID')),
-                ('livemode', models.BooleanField(default=False, verbose_name='live mode')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='stripe_customer', to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "stripe_customer_id",
+                    models.CharField(
+                        max_length=255, unique=True, verbose_name="Stripe customer ID"
+                    ),
+                ),
+                ("livemode", models.BooleanField(default=False, verbose_name="live mode")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="stripe_customer",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'customer',
-                'verbose_name_plural': 'customers',
+                "verbose_name": "customer",
+                "verbose_name_plural": "customers",
             },
         ),
         migrations.CreateModel(
-            name='SubscriptionTier',
+            name="SubscriptionTier",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(unique=True, verbose_name='slug')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('unit_amount', models.PositiveIntegerField(blank=True, help_text='e.g. 990 for 9.90 EUR', null=True, verbose_name='price in minor units')),
-                ('currency', models.CharField(default='eur', max_length=3, verbose_name='currency')),
-                ('interval', models.CharField(choices=[('month', 'monthly'), ('year', 'yearly')], default='month', max_length=5, verbose_name='billing interval')),
-                ('stripe_price_id_test', models.CharField(blank=True, max_length=255, verbose_name='Stripe price ID (test)')),
-                ('stripe_price_id_live', models.CharField(blank=True, max_length=255, verbose_name='Stripe price ID (live)')),
-                ('includes_data', models.BooleanField(default=False, verbose_name='includes data products')),
-                ('includes_reading', models.BooleanField(default=False, verbose_name='includes reading')),
-                ('includes_ebooks', models.BooleanField(default=False, verbose_name='includes ebooks')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='position')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(unique=True, verbose_name="slug")),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                (
+                    "unit_amount",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        help_text="e.g. 990 for 9.90 EUR",
+                        null=True,
+                        verbose_name="price in minor units",
+                    ),
+                ),
+                (
+                    "currency",
+                    models.CharField(default="eur", max_length=3, verbose_name="currency"),
+                ),
+                (
+                    "interval",
+                    models.CharField(
+                        choices=[("month", "monthly"), ("year", "yearly")],
+                        default="month",
+                        max_length=5,
+                        verbose_name="billing interval",
+                    ),
+                ),
+                (
+                    "stripe_price_id_test",
+                    models.CharField(
+                        blank=True, max_length=255, verbose_name="Stripe price ID (test)"
+                    ),
+                ),
+                (
+                    "stripe_price_id_live",
+                    models.CharField(
+                        blank=True, max_length=255, verbose_name="Stripe price ID (live)"
+                    ),
+                ),
+                (
+                    "includes_data",
+                    models.BooleanField(default=False, verbose_name="includes data products"),
+                ),
+                (
+                    "includes_reading",
+                    models.BooleanField(default=False, verbose_name="includes reading"),
+                ),
+                (
+                    "includes_ebooks",
+                    models.BooleanField(default=False, verbose_name="includes ebooks"),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("position", models.PositiveSmallIntegerField(default=0, verbose_name="position")),
             ],
             options={
-                'verbose_name': 'subscription tier',
-                'verbose_name_plural': 'subscription tiers',
-                'ordering': ['position', 'pk'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('stripe_price_id_test', ''), _negated=True), fields=('stripe_price_id_test',), name='payments_tier_unique_test_price'), models.UniqueConstraint(condition=models.Q(('stripe_price_id_live', ''), _negated=True), fields=('stripe_price_id_live',), name='payments_tier_unique_live_price'), models.CheckConstraint(condition=models.Q(('interval__in', ['month', 'year'])), name='payments_tier_interval_valid'), models.CheckConstraint(condition=models.Q(('currency', django.db.models.functions.text.Lower('currency'))), name='payments_tier_currency_lowercase')],
+                "verbose_name": "subscription tier",
+                "verbose_name_plural": "subscription tiers",
+                "ordering": ["position", "pk"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("stripe_price_id_test", ""), _negated=True),
+                        fields=("stripe_price_id_test",),
+                        name="payments_tier_unique_test_price",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("stripe_price_id_live", ""), _negated=True),
+                        fields=("stripe_price_id_live",),
+                        name="payments_tier_unique_live_price",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("interval__in", ["month", "year"])),
+                        name="payments_tier_interval_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("currency", django.db.models.functions.text.Lower("currency"))
+                        ),
+                        name="payments_tier_currency_lowercase",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Subscription',
+            name="Subscription",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('stripe_subscription_id', models.CharField(max_length=255, unique=True, verbose_name='Stripe subscription ID')),
-                ('status', models.CharField(db_index=True, max_length=32, verbose_name='status')),
-                ('current_period_end', models.DateTimeField(blank=True, null=True, verbose_name='current period ends')),
-                ('cancel_at_period_end', models.BooleanField(default=False, verbose_name='cancels at period end')),
-                ('livemode', models.BooleanField(default=False, verbose_name='live mode')),
-                ('language', models.CharField(blank=True, help_text='The language the buyer checked out in; emails and invoices use it.', max_length=10, verbose_name='language')),
-                ('stripe_state_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='state as of')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='subscriptions', to='payments.customer', verbose_name='customer')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='subscriptions', to=settings.AUTH_USER_MODEL, verbose_name='user')),
-                ('tier', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='payments.subscriptiontier', verbose_name='tier')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "stripe_subscription_id",
+                    models.CharField(
+                        max_length=255, unique=True, verbose_name="Stripe subscription ID"
+                    ),
+                ),
+                ("status", models.CharField(db_index=True, max_length=32, verbose_name="status")),
+                (
+                    "current_period_end",
+                    models.DateTimeField(blank=True, null=True, verbose_name="current period ends"),
+                ),
+                (
+                    "cancel_at_period_end",
+                    models.BooleanField(default=False, verbose_name="cancels at period end"),
+                ),
+                ("livemode", models.BooleanField(default=False, verbose_name="live mode")),
+                (
+                    "language",
+                    models.CharField(
+                        blank=True,
+                        help_text="The language the buyer checked out in; emails and invoices use it.",
+                        max_length=10,
+                        verbose_name="language",
+                    ),
+                ),
+                (
+                    "stripe_state_at",
+                    models.DateTimeField(
+                        blank=True, editable=False, null=True, verbose_name="state as of"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="subscriptions",
+                        to="payments.customer",
+                        verbose_name="customer",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="subscriptions",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
+                (
+                    "tier",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="payments.subscriptiontier",
+                        verbose_name="tier",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'subscription',
-                'verbose_name_plural': 'subscriptions',
-                'ordering': ['-created_at'],
+                "verbose_name": "subscription",
+                "verbose_name_plural": "subscriptions",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='GuestSubscription',
+            name="GuestSubscription",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('stripe_subscription_id', models.CharField(max_length=255, unique=True, verbose_name='Stripe subscription ID')),
-                ('status', models.CharField(db_index=True, max_length=32, verbose_name='status')),
-                ('current_period_end', models.DateTimeField(blank=True, null=True, verbose_name='current period ends')),
-                ('cancel_at_period_end', models.BooleanField(default=False, verbose_name='cancels at period end')),
-                ('livemode', models.BooleanField(default=False, verbose_name='live mode')),
-                ('language', models.CharField(blank=True, help_text='The language the buyer checked out in; emails and invoices use it.', max_length=10, verbose_name='language')),
-                ('stripe_state_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='state as of')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('email', models.EmailField(db_index=True, max_length=254, verbose_name='email')),
-                ('stripe_customer_id', models.CharField(blank=True, db_index=True, max_length=255, verbose_name='Stripe customer ID')),
-                ('token_hash', models.CharField(editable=False, max_length=64, unique=True, verbose_name='access token hash')),
-                ('access_link_sent_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='access link sent')),
-                ('access_link_attempts', models.PositiveSmallIntegerField(default=0, editable=False, verbose_name='access link attempts')),
-                ('access_link_error', models.TextField(blank=True, editable=False, verbose_name='last access link error')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='guest_subscriptions', to=settings.AUTH_USER_MODEL, verbose_name='linked user')),
-                ('tier', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='payments.subscriptiontier', verbose_name='tier')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "stripe_subscription_id",
+                    models.CharField(
+                        max_length=255, unique=True, verbose_name="Stripe subscription ID"
+                    ),
+                ),
+                ("status", models.CharField(db_index=True, max_length=32, verbose_name="status")),
+                (
+                    "current_period_end",
+                    models.DateTimeField(blank=True, null=True, verbose_name="current period ends"),
+                ),
+                (
+                    "cancel_at_period_end",
+                    models.BooleanField(default=False, verbose_name="cancels at period end"),
+                ),
+                ("livemode", models.BooleanField(default=False, verbose_name="live mode")),
+                (
+                    "language",
+                    models.CharField(
+                        blank=True,
+                        help_text="The language the buyer checked out in; emails and invoices use it.",
+                        max_length=10,
+                        verbose_name="language",
+                    ),
+                ),
+                (
+                    "stripe_state_at",
+                    models.DateTimeField(
+                        blank=True, editable=False, null=True, verbose_name="state as of"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                ("email", models.EmailField(db_index=True, max_length=254, verbose_name="email")),
+                (
+                    "stripe_customer_id",
+                    models.CharField(
+                        blank=True, db_index=True, max_length=255, verbose_name="Stripe customer ID"
+                    ),
+                ),
+                (
+                    "token_hash",
+                    models.CharField(
+                        editable=False, max_length=64, unique=True, verbose_name="access token hash"
+                    ),
+                ),
+                (
+                    "access_link_sent_at",
+                    models.DateTimeField(
+                        blank=True, editable=False, null=True, verbose_name="access link sent"
+                    ),
+                ),
+                (
+                    "access_link_attempts",
+                    models.PositiveSmallIntegerField(
+                        default=0, editable=False, verbose_name="access link attempts"
+                    ),
+                ),
+                (
+                    "access_link_error",
+                    models.TextField(
+                        blank=True, editable=False, verbose_name="last access link error"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="guest_subscriptions",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="linked user",
+                    ),
+                ),
+                (
+                    "tier",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="payments.subscriptiontier",
+                        verbose_name="tier",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'guest subscription',
-                'verbose_name_plural': 'guest subscriptions',
-                'ordering': ['-created_at'],
+                "verbose_name": "guest subscription",
+                "verbose_name_plural": "guest subscriptions",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='IdentityEvent',
+            name="IdentityEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event_type', models.CharField(choices=[('signup', 'signup'), ('login', 'login'), ('logout', 'logout'), ('login_failed', 'login failed'), ('guest_checkout', 'guest checkout'), ('email_claim', 'email claim'), ('account_link', 'account link')], max_length=20, verbose_name='type')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='email')),
-                ('metadata', models.JSONField(blank=True, default=dict, verbose_name='metadata')),
-                ('ip_address', models.GenericIPAddressField(blank=True, null=True, verbose_name='IP address')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='created')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='identity_events', to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "event_type",
+                    models.CharField(
+                        choices=[
+                            ("signup", "signup"),
+                            ("login", "login"),
+                            ("logout", "logout"),
+                            ("login_failed", "login failed"),
+                            ("guest_checkout", "guest checkout"),
+                            ("email_claim", "email claim"),
+                            ("account_link", "account link"),
+                        ],
+                        max_length=20,
+                        verbose_name="type",
+                    ),
+                ),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="email")),
+                ("metadata", models.JSONField(blank=True, default=dict, verbose_name="metadata")),
+                (
+                    "ip_address",
+                    models.GenericIPAddressField(blank=True, null=True, verbose_name="IP address"),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, verbose_name="created"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="identity_events",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'identity event',
-                'verbose_name_plural': 'identity events',
-                'ordering': ['-created_at'],
-                'indexes': [models.Index(fields=['event_type', 'created_at'], name='payments_idev_type_created')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('event_type__in', ['signup', 'login', 'logout', 'login_failed', 'guest_checkout', 'email_claim', 'account_link'])), name='payments_idev_type_valid')],
+                "verbose_name": "identity event",
+                "verbose_name_plural": "identity events",
+                "ordering": ["-created_at"],
+                "indexes": [
+                    models.Index(
+                        fields=["event_type", "created_at"], name="payments_idev_type_created"
+                    )
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            (
+                                "event_type__in",
+                                [
+                                    "signup",
+                                    "login",
+                                    "logout",
+                                    "login_failed",
+                                    "guest_checkout",
+                                    "email_claim",
+                                    "account_link",
+                                ],
+                            )
+                        ),
+                        name="payments_idev_type_valid",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Invoice',
+            name="Invoice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=40, unique=True, verbose_name='number')),
-                ('sequence', models.PositiveBigIntegerField(editable=False, verbose_name='sequence')),
-                ('stripe_invoice_id', models.CharField(max_length=255, unique=True, verbose_name='Stripe invoice ID')),
-                ('email', models.EmailField(db_index=True, max_length=254, verbose_name='email')),
-                ('currency', models.CharField(max_length=3, verbose_name='currency')),
-                ('net_amount', models.BigIntegerField(verbose_name='net amount')),
-                ('tax_amount', models.BigIntegerField(verbose_name='tax amount')),
-                ('total_amount', models.BigIntegerField(verbose_name='total amount')),
-                ('discount_amount', models.BigIntegerField(default=0, verbose_name='discount')),
-                ('issued_at', models.DateTimeField(verbose_name='issued')),
-                ('buyer', models.JSONField(blank=True, default=dict, verbose_name='buyer')),
-                ('seller', models.JSONField(blank=True, default=dict, verbose_name='seller')),
-                ('lines', models.JSONField(blank=True, default=list, verbose_name='lines')),
-                ('tax_breakdown', models.JSONField(blank=True, default=list, verbose_name='tax per rate')),
-                ('period_start', models.DateTimeField(blank=True, null=True, verbose_name='service period start')),
-                ('period_end', models.DateTimeField(blank=True, null=True, verbose_name='service period end')),
-                ('language', models.CharField(default='de', max_length=10, verbose_name='language')),
-                ('livemode', models.BooleanField(default=False, verbose_name='live mode')),
-                ('pdf', models.FileField(blank=True, upload_to='payments/invoices/%Y/', verbose_name='PDF')),
-                ('pdf_attempts', models.PositiveSmallIntegerField(default=0, verbose_name='PDF attempts')),
-                ('pdf_error', models.TextField(blank=True, verbose_name='last PDF error')),
-                ('emailed_at', models.DateTimeField(blank=True, null=True, verbose_name='emailed')),
-                ('email_attempts', models.PositiveSmallIntegerField(default=0, verbose_name='email attempts')),
-                ('email_error', models.TextField(blank=True, verbose_name='last email error')),
-                ('lexoffice_voucher_id', models.CharField(blank=True, max_length=64, verbose_name='Lexoffice voucher ID')),
-                ('lexoffice_synced_at', models.DateTimeField(blank=True, null=True, verbose_name='synced to Lexoffice')),
-                ('lexoffice_skipped', models.BooleanField(default=False, help_text='Set when no LEXOFFICE_API_KEY was configured at delivery time.', verbose_name='Lexoffice sync skipped')),
-                ('lexoffice_attempts', models.PositiveSmallIntegerField(default=0, verbose_name='Lexoffice attempts')),
-                ('lexoffice_error', models.TextField(blank=True, verbose_name='last Lexoffice error')),
-                ('guest_subscription', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='invoices', to='payments.guestsubscription', verbose_name='guest subscription')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='invoices', to=settings.AUTH_USER_MODEL, verbose_name='user')),
-                ('subscription', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='invoices', to='payments.subscription', verbose_name='subscription')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.CharField(max_length=40, unique=True, verbose_name="number")),
+                (
+                    "sequence",
+                    models.PositiveBigIntegerField(editable=False, verbose_name="sequence"),
+                ),
+                (
+                    "stripe_invoice_id",
+                    models.CharField(max_length=255, unique=True, verbose_name="Stripe invoice ID"),
+                ),
+                ("email", models.EmailField(db_index=True, max_length=254, verbose_name="email")),
+                ("currency", models.CharField(max_length=3, verbose_name="currency")),
+                ("net_amount", models.BigIntegerField(verbose_name="net amount")),
+                ("tax_amount", models.BigIntegerField(verbose_name="tax amount")),
+                ("total_amount", models.BigIntegerField(verbose_name="total amount")),
+                ("discount_amount", models.BigIntegerField(default=0, verbose_name="discount")),
+                ("issued_at", models.DateTimeField(verbose_name="issued")),
+                ("buyer", models.JSONField(blank=True, default=dict, verbose_name="buyer")),
+                ("seller", models.JSONField(blank=True, default=dict, verbose_name="seller")),
+                ("lines", models.JSONField(blank=True, default=list, verbose_name="lines")),
+                (
+                    "tax_breakdown",
+                    models.JSONField(blank=True, default=list, verbose_name="tax per rate"),
+                ),
+                (
+                    "period_start",
+                    models.DateTimeField(
+                        blank=True, null=True, verbose_name="service period start"
+                    ),
+                ),
+                (
+                    "period_end",
+                    models.DateTimeField(blank=True, null=True, verbose_name="service period end"),
+                ),
+                (
+                    "language",
+                    models.CharField(default="de", max_length=10, verbose_name="language"),
+                ),
+                ("livemode", models.BooleanField(default=False, verbose_name="live mode")),
+                (
+                    "pdf",
+                    models.FileField(
+                        blank=True, upload_to="payments/invoices/%Y/", verbose_name="PDF"
+                    ),
+                ),
+                (
+                    "pdf_attempts",
+                    models.PositiveSmallIntegerField(default=0, verbose_name="PDF attempts"),
+                ),
+                ("pdf_error", models.TextField(blank=True, verbose_name="last PDF error")),
+                ("emailed_at", models.DateTimeField(blank=True, null=True, verbose_name="emailed")),
+                (
+                    "email_attempts",
+                    models.PositiveSmallIntegerField(default=0, verbose_name="email attempts"),
+                ),
+                ("email_error", models.TextField(blank=True, verbose_name="last email error")),
+                (
+                    "lexoffice_voucher_id",
+                    models.CharField(
+                        blank=True, max_length=64, verbose_name="Lexoffice voucher ID"
+                    ),
+                ),
+                (
+                    "lexoffice_synced_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="synced to Lexoffice"),
+                ),
+                (
+                    "lexoffice_skipped",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Set when no LEXOFFICE_API_KEY was configured at delivery time.",
+                        verbose_name="Lexoffice sync skipped",
+                    ),
+                ),
+                (
+                    "lexoffice_attempts",
+                    models.PositiveSmallIntegerField(default=0, verbose_name="Lexoffice attempts"),
+                ),
+                (
+                    "lexoffice_error",
+                    models.TextField(blank=True, verbose_name="last Lexoffice error"),
+                ),
+                (
+                    "guest_subscription",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="invoices",
+                        to="payments.guestsubscription",
+                        verbose_name="guest subscription",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="invoices",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
+                (
+                    "subscription",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="invoices",
+                        to="payments.subscription",
+                        verbose_name="subscription",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'invoice',
-                'verbose_name_plural': 'invoices',
-                'ordering': ['-issued_at', '-sequence'],
-                'indexes': [models.Index(django.db.models.functions.text.Lower(django.db.models.functions.text.Trim('email')), name='payments_invoice_email_norm')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('total_amount', django.db.models.expressions.CombinedExpression(models.F('net_amount'), '+', models.F('tax_amount')))), name='payments_invoice_total_is_net_plus_tax')],
+                "verbose_name": "invoice",
+                "verbose_name_plural": "invoices",
+                "ordering": ["-issued_at", "-sequence"],
+                "indexes": [
+                    models.Index(
+                        django.db.models.functions.text.Lower(
+                            django.db.models.functions.text.Trim("email")
+                        ),
+                        name="payments_invoice_email_norm",
+                    )
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            (
+                                "total_amount",
+                                django.db.models.expressions.CombinedExpression(
+                                    models.F("net_amount"), "+", models.F("tax_amount")
+                                ),
+                            )
+                        ),
+                        name="payments_invoice_total_is_net_plus_tax",
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='subscription',
-            index=models.Index(fields=['user', 'status'], name='payments_sub_user_status'),
+            model_name="subscription",
+            index=models.Index(fields=["user", "status"], name="payments_sub_user_status"),
         ),
         migrations.AddIndex(
-            model_name='guestsubscription',
-            index=models.Index(django.db.models.functions.text.Lower(django.db.models.functions.text.Trim('email')), name='payments_guest_email_norm'),
+            model_name="guestsubscription",
+            index=models.Index(
+                django.db.models.functions.text.Lower(
+                    django.db.models.functions.text.Trim("email")
+                ),
+                name="payments_guest_email_norm",
+            ),
         ),
     ]

@@ -10,6 +10,7 @@ from payments.models.subscriptions import (
     ACCESS_GRANTING_STATUSES,
     Customer,
     GuestSubscription,
+    PaymentFailureNotice,
     Subscription,
 )
 from payments.models.tiers import SubscriptionTier
@@ -22,6 +23,7 @@ __all__ = [
     "IdentityEvent",
     "Invoice",
     "InvoiceNumberSequence",
+    "PaymentFailureNotice",
     "StripeCheckoutEvent",
     "StripeEventFailure",
     "Subscription",

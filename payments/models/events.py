@@ -25,6 +25,16 @@ class StripeCheckoutEvent(models.Model):
         #: About a subscription not known here (yet): no effect. A checkout
         #: arriving later applies the newest such event from its stored payload.
         IGNORED_UNKNOWN = "ignored_unknown", _("ignored: unknown subscription")
+        #: Can never apply (``reason`` says why): answered 200 so Stripe stops retrying.
+        REJECTED = "rejected", _("rejected: cannot apply")
+
+    class Reason(models.TextChoices):
+        """Why an event was rejected: ``payments.exceptions.PermanentEventError``."""
+
+        RESOURCE_MISSING = "resource_missing", _("Stripe object not found")
+        CONNECTED_ACCOUNT = "connected_account", _("event of a connected account")
+        NOT_A_TIER = "not_a_tier", _("not for a tier subscription")
+        MALFORMED = "malformed", _("object lacks or mistypes a field")
 
     event_id = models.CharField(_("Stripe event ID"), max_length=255, unique=True)
     event_type = models.CharField(_("type"), max_length=100, db_index=True)
@@ -35,6 +45,10 @@ class StripeCheckoutEvent(models.Model):
     stripe_object_id = models.CharField(
         _("Stripe object ID"), max_length=255, blank=True, db_index=True
     )
+    reason = models.CharField(
+        _("reason"), max_length=20, choices=Reason.choices, blank=True, db_index=True
+    )
+    reason_detail = models.TextField(_("reason detail"), blank=True)
     payload = models.JSONField(_("payload"), default=dict, blank=True)
     received_at = models.DateTimeField(_("received"), default=timezone.now, db_index=True)
     processed_at = models.DateTimeField(_("processed"), null=True, blank=True)

@@ -44,6 +44,26 @@ class TaxTreatment(models.TextChoices):
     OUTSIDE_EU = "outside_eu", _("Outside the EU (not taxable in Germany)")
     SMALL_BUSINESS = "small_business", _("Small business (§ 19 UStG)")
 
+    def fill_missing_email(self, email: str) -> int:
+        """Give an email to those of these invoices issued without one.
+
+        The one exception to the frozen issued fields: an invoice issued before
+        its checkout was known may lack the buyer's address, which is not part
+        of what §14 UStG fixes, and without it the invoice is never sent.
+        """
+        return models.QuerySet.update(self.filter(email=""), email=email)
+
+
+class InvoiceQuerySet(IssuedRecordQuerySet):
+    def fill_missing_email(self, email: str) -> int:
+        """Give an email to those of these invoices issued without one.
+
+        The one exception to the frozen issued fields: an invoice issued before
+        its checkout was known may lack the buyer's address, which is not part
+        of what §14 UStG fixes, and without it the invoice is never sent.
+        """
+        return models.QuerySet.update(self.filter(email=""), email=email)
+
 
 class InvoiceNumberSequence(models.Model):
     """The last number handed out per prefix.
@@ -151,7 +171,7 @@ class Invoice(IssuedRecord):
         ),
     )
 
-    objects = IssuedRecordQuerySet.as_manager()
+    objects = InvoiceQuerySet.as_manager()
 
     class Meta:
         ordering = ["-issued_at", "-sequence"]

@@ -142,3 +142,51 @@ class GuestSubscription(SubscriptionStateFields):
 
     def __str__(self) -> str:
         return f"{self.email} ({self.status})"
+
+
+class PaymentFailureNotice(models.Model):
+    """The one email a buyer gets when Stripe could not charge an invoice.
+
+    Stripe sends ``invoice.payment_failed`` for every failed attempt of the same
+    invoice (Smart Retries); the unique ``stripe_invoice_id`` keeps it to one
+    email per invoice. Sent after the commit like an invoice's email: attempts and
+    the last error are recorded here, and ``deliver_invoices`` retries.
+    """
+
+    stripe_invoice_id = models.CharField(_("Stripe invoice ID"), max_length=255, unique=True)
+    subscription = models.ForeignKey(
+        Subscription,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        verbose_name=_("subscription"),
+    )
+    guest_subscription = models.ForeignKey(
+        GuestSubscription,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        verbose_name=_("guest subscription"),
+    )
+    email = models.EmailField(_("email"), blank=True)
+    #: Where the portal link points: ``SITE_URL`` or the webhook request's host,
+    #: kept so a retry outside any request builds the same link.
+    site_url = models.CharField(_("site address"), max_length=200, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    emailed_at = models.DateTimeField(_("emailed"), null=True, blank=True, editable=False)
+    email_attempts = models.PositiveSmallIntegerField(
+        _("email attempts"), default=0, editable=False
+    )
+    email_error = models.TextField(_("last email error"), blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("payment failure notice")
+        verbose_name_plural = _("payment failure notices")
+
+    def __str__(self) -> str:
+        return f"{self.stripe_invoice_id} → {self.email}"
+
+    @property
+    def record(self) -> Subscription | GuestSubscription | None:
+        return self.subscription or self.guest_subscription

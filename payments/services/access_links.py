@@ -46,6 +46,7 @@ from payments.services.guests import (
     manage_link,
     send_guest_access_email,
 )
+from payments.services.inline_work import bounded_when_inline
 from payments.services.languages import buyer_language
 from payments.services.links import site_base_url
 from payments.services.recorded_steps import Outcome, Step, run_step
@@ -55,6 +56,7 @@ logger = logging.getLogger(__name__)
 
 
 @task()
+@bounded_when_inline
 def send_access_link(guest_id: int, base_url: str) -> None:
     """Enqueued once the checkout committed: the first link, unless one was sent.
 

@@ -19,6 +19,7 @@ from payments.conf import payments_settings
 from payments.models import GuestSubscription, IdentityEvent, SubscriptionTier
 from payments.services.guest_tokens import hash_token, new_token
 from payments.services.identity import record_identity_event
+from payments.services.inline_work import mail_connection
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +77,7 @@ def send_guest_access_email(guest: GuestSubscription, *, link: str, language: st
         body=text,
         from_email=payments_settings.invoice_from_email,
         to=[guest.email],
+        connection=mail_connection(),
     )
     message.attach_alternative(html, "text/html")
     message.send()

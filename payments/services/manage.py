@@ -27,7 +27,7 @@ from payments.models import (
 from payments.services.checkout import purchasable_tier
 from payments.services.identity import record_identity_event
 from payments.services.stripe_api import stripe_client, to_dict
-from payments.services.subscriptions import apply_stripe_subscription
+from payments.services.subscriptions import apply_stripe_subscription, save_state
 from payments.services.verified_emails import email_is_verified
 
 logger = logging.getLogger(__name__)
@@ -125,21 +125,10 @@ def _ensure_not_ended(record: AnySubscription) -> None:
         raise ManageRejected(_("This subscription has ended; start a new one instead."))
 
 
-#: What ``apply_stripe_subscription`` sets; saving only these leaves a concurrent claim alone.
-STRIPE_STATE_FIELDS = [
-    "tier",
-    "status",
-    "current_period_end",
-    "cancel_at_period_end",
-    "livemode",
-    "stripe_state_at",
-    "updated_at",
-]
-
-
 def _store(record: AnySubscription, stripe_subscription: Any) -> AnySubscription:
-    apply_stripe_subscription(record, to_dict(stripe_subscription), as_of=None)
-    record.save(update_fields=STRIPE_STATE_FIELDS)
+    previous_status = record.status
+    if apply_stripe_subscription(record, to_dict(stripe_subscription), as_of=None):
+        save_state(record, previous_status)
     return record
 
 

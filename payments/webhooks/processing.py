@@ -11,6 +11,12 @@ first statement of the transaction that also holds every domain change, so
 
 The row is inserted with its final outcome and processed time (they commit
 together with the work or not at all), so the common path needs no update.
+
+Permanent failures (``webhooks.stripe_objects.permanent_error`` decides which)
+roll the work back like any failure, then record the event alone, ``rejected``
+with its reason, and answer 200: Stripe would retry them for days in vain. Doing
+that in a second transaction, rather than a savepoint around every handler,
+keeps the common path at the statements it has.
 """
 
 from __future__ import annotations
@@ -23,8 +29,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from payments.conf import payments_settings
+from payments.exceptions import PermanentEventError
 from payments.models import StripeCheckoutEvent, StripeEventFailure
-from payments.webhooks.registry import Outcome, StripeEvent, handler_for
+from payments.webhooks.registry import Outcome, StripeEvent, handler_for, storable
+from payments.webhooks.stripe_objects import MAX_TEXT, is_storable_text, permanent_error
+
+Reason = StripeCheckoutEvent.Reason
 
 logger = logging.getLogger("payments.webhooks")
 
@@ -33,6 +43,7 @@ class Result(enum.Enum):
     PROCESSED = "processed"
     IGNORED = "ignored"
     DUPLICATE = "duplicate"
+    REJECTED = "rejected"
 
 
 class DuplicateEvent(Exception):
@@ -49,9 +60,12 @@ def process_event(event: StripeEvent) -> Result:
         outcome = _record_and_handle(event)
     except DuplicateEvent:
         return _log(event, Result.DUPLICATE)
-    except Exception:
-        _record_failure(event)
-        raise
+    except Exception as error:
+        rejection = permanent_error(error)
+        if rejection is None:
+            _record_failure(event)
+            raise
+        return _reject(event, rejection)
     result = Result.PROCESSED if outcome == Outcome.PROCESSED else Result.IGNORED
     return _log(event, result, outcome)
 
@@ -64,20 +78,44 @@ def initial_outcome(event: StripeEvent) -> Outcome:
     return Outcome.PROCESSED
 
 
-@transaction.atomic
-def _record_and_handle(event: StripeEvent) -> Outcome:
-    outcome = initial_outcome(event)
-    row = StripeCheckoutEvent(
+def rejection_before_handling(event: StripeEvent) -> PermanentEventError | None:
+    """What rules an event out whatever its handler would do."""
+    account = event.payload.get("account")
+    if account:
+        return PermanentEventError(
+            Reason.CONNECTED_ACCOUNT, f"Event of connected account {str(account)[:MAX_TEXT]}"
+        )
+    return None
+
+
+def event_row(event: StripeEvent, outcome: Outcome) -> StripeCheckoutEvent:
+    """The event's unsaved log row; every value fits its column whatever Stripe sent."""
+    return StripeCheckoutEvent(
         event_id=event.id,
         event_type=event.type,
         livemode=event.livemode,
-        api_version=event.payload.get("api_version") or "",
+        api_version=_fitting(event.payload.get("api_version"), 50),
         stripe_created_at=event.created,
-        stripe_object_id=event.object.get("id") or "",
+        stripe_object_id=_fitting(event.object.get("id"), MAX_TEXT),
         outcome=outcome,
-        payload=event.payload,
+        payload=event.stored_payload,
         processed_at=timezone.now(),
     )
+
+
+def _fitting(value: object, max_length: int) -> str:
+    """A text for an informational column, or empty when it could not go there."""
+    if isinstance(value, str) and len(value) <= max_length and is_storable_text(value):
+        return value
+    return ""
+
+
+@transaction.atomic
+def _record_and_handle(event: StripeEvent) -> Outcome:
+    outcome = initial_outcome(event)
+    if outcome == Outcome.PROCESSED and (rejection := rejection_before_handling(event)):
+        raise rejection
+    row = event_row(event, outcome)
     try:
         # The first statement of the transaction: on conflict the whole (empty)
         # transaction rolls back, which is what a savepoint would give back too.
@@ -90,6 +128,26 @@ def _record_and_handle(event: StripeEvent) -> Outcome:
             row.outcome = outcome = handled
             row.save(update_fields=["outcome"])
     return outcome
+
+
+def _reject(event: StripeEvent, rejection: PermanentEventError) -> Result:
+    """Record the event alone (its work rolled back) as rejected, with the reason."""
+    row = event_row(event, Outcome.REJECTED)
+    row.reason = rejection.reason
+    row.reason_detail = storable(rejection.detail)
+    try:
+        with transaction.atomic():
+            row.save(force_insert=True)
+    except IntegrityError:
+        return _log(event, Result.DUPLICATE)
+    logger.warning(
+        "Stripe event %s (%s) rejected (%s): %s",
+        event.id,
+        event.type,
+        rejection.reason,
+        rejection.detail,
+    )
+    return Result.REJECTED
 
 
 def _record_failure(event: StripeEvent) -> None:

@@ -31,9 +31,18 @@ class StripeEvent:
     object: dict[str, Any]
     payload: dict[str, Any]
     request: HttpRequest | None = None
+    #: Whether some text in the payload may hold a NUL or a lone surrogate, which
+    #: PostgreSQL's jsonb (and UTF-8) refuse.
+    unstorable_text: bool = False
 
     @classmethod
-    def from_payload(cls, payload: dict[str, Any], request: HttpRequest | None = None):
+    def from_payload(
+        cls,
+        payload: dict[str, Any],
+        request: HttpRequest | None = None,
+        *,
+        unstorable_text: bool = False,
+    ):
         return cls(
             id=payload["id"],
             type=payload["type"],
@@ -42,7 +51,33 @@ class StripeEvent:
             object=payload["data"]["object"],
             payload=payload,
             request=request,
+            unstorable_text=unstorable_text,
         )
+
+    @property
+    def stored_payload(self) -> dict[str, Any]:
+        """The payload as the event's row keeps it: unstorable characters replaced.
+
+        Handlers still read the original, where ``StripeFields`` refuses such a
+        character in any value it passes on to a column.
+        """
+        return storable(self.payload) if self.unstorable_text else self.payload
+
+
+def storable(value: Any) -> Any:
+    """``value`` with NULs and lone surrogates in its texts replaced."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd").encode("utf-8", "replace").decode()
+    if isinstance(value, dict):
+        return {storable(key): storable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [storable(item) for item in value]
+    return value
+
+
+def may_hold_unstorable_text(body: bytes) -> bool:
+    """Whether a JSON body escapes a NUL or a surrogate (only escapes make those)."""
+    return b"\\u0000" in body or b"\\ud" in body or b"\\uD" in body
 
 
 #: A handler applies one event's domain changes. It returns an outcome only when

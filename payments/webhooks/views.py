@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import Any
 
 import stripe
@@ -19,7 +20,11 @@ from django.views.decorators.csrf import csrf_exempt
 from payments.conf import payments_settings
 from payments.views.common import allow_methods, json_error
 from payments.webhooks.processing import process_event
-from payments.webhooks.registry import StripeEvent
+from payments.webhooks.registry import StripeEvent, may_hold_unstorable_text
+from payments.webhooks.stripe_objects import MAX_TIMESTAMP, is_storable_text
+
+#: Stripe's tolerance for the signature's timestamp, applied to the past and the future.
+SIGNATURE_TOLERANCE = stripe.Webhook.DEFAULT_TOLERANCE
 
 logger = logging.getLogger("payments.webhooks")
 
@@ -46,10 +51,16 @@ def webhook(request: HttpRequest) -> JsonResponse:
 
 
 def validate_request(request: HttpRequest) -> None:
-    """Accept the raw body if any configured secret signed it within Stripe's tolerance."""
+    """Accept the raw body if any configured secret signed it within Stripe's tolerance.
+
+    The SDK only refuses timestamps too far in the past; one from the future is
+    refused here, so a signature made ahead of time cannot be replayed later.
+    """
     header = request.headers.get("Stripe-Signature")
     if not header:
         raise BadWebhookRequest(_("Missing Stripe-Signature header."))
+    if _signed_in_future(header):
+        raise BadWebhookRequest(_("Invalid or expired Stripe signature."))
     secrets = [secret for secret in payments_settings.STRIPE_WEBHOOK_SECRETS if secret]
     for secret in secrets:
         try:
@@ -62,6 +73,17 @@ def validate_request(request: HttpRequest) -> None:
     raise BadWebhookRequest(_("Invalid or expired Stripe signature."))
 
 
+def _signed_in_future(header: str) -> bool:
+    for part in header.split(","):
+        key, _sep, value = part.strip().partition("=")
+        if key == "t":
+            try:
+                return int(value) > time.time() + SIGNATURE_TOLERANCE
+            except ValueError:
+                return False  # the SDK refuses the header itself
+    return False
+
+
 def parse_event(request: HttpRequest) -> StripeEvent:
     """The body as a Stripe event, or a 400 for anything else (even if signed)."""
     try:
@@ -70,7 +92,9 @@ def parse_event(request: HttpRequest) -> StripeEvent:
         raise BadWebhookRequest(_("The body is not JSON.")) from exc
     if not is_stripe_event(payload):
         raise BadWebhookRequest(_("The body is not a Stripe event."))
-    return StripeEvent.from_payload(payload, request)
+    return StripeEvent.from_payload(
+        payload, request, unstorable_text=may_hold_unstorable_text(request.body)
+    )
 
 
 def is_stripe_event(payload: Any) -> bool:
@@ -81,7 +105,7 @@ def is_stripe_event(payload: Any) -> bool:
     return (
         _is_text(payload.get("id"), max_length=255)
         and _is_text(payload.get("type"), max_length=100)
-        and isinstance(payload.get("created"), int)
+        and _is_timestamp(payload.get("created"))
         and isinstance(payload.get("livemode"), bool)
         and isinstance(data, dict)
         and isinstance(data.get("object"), dict)
@@ -89,4 +113,8 @@ def is_stripe_event(payload: Any) -> bool:
 
 
 def _is_text(value: Any, *, max_length: int) -> bool:
-    return isinstance(value, str) and 0 < len(value) <= max_length
+    return isinstance(value, str) and 0 < len(value) <= max_length and is_storable_text(value)
+
+
+def _is_timestamp(value: Any) -> bool:
+    return type(value) is int and 0 < value <= MAX_TIMESTAMP

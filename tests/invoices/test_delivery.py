@@ -219,7 +219,11 @@ class TestLexoffice:
     def test_a_timeout_after_the_voucher_landed_does_not_book_twice(
         self, issue, fake_lexoffice, monkeypatch
     ):
+        # Inline (the immediate backend), the bounded client books; both kept short.
+        from payments.services import inline_work
+
         monkeypatch.setattr(default_client, "timeout", (2.0, 0.5))
+        monkeypatch.setattr(inline_work._inline_lexoffice, "timeout", (2.0, 0.5))
         fake_lexoffice.timeout_next(hold=2.0, commit=True, method="POST", path="/v1/vouchers")
         invoice = issue(stripe_invoice())
 

@@ -111,6 +111,13 @@ def invoice(
     return inv
 
 
+def bill_price(stripe_invoice: dict[str, Any], price_id: str) -> dict[str, Any]:
+    """``stripe_invoice`` with its first line billing ``price_id`` (API 2025-03-31 shape)."""
+    pricing = stripe_invoice["lines"]["data"][0]["pricing"]
+    pricing["price_details"] = {"price": price_id, "product": "prod_tier"}
+    return stripe_invoice
+
+
 def sign(body: str, *, secret: str = SECRET, timestamp: int | None = None) -> str:
     return stripe.WebhookSignature.generate_signature_header(body, secret, timestamp=timestamp)
 

@@ -224,12 +224,19 @@ def test_a_payment_mode_session_provisions_nothing(webhook, stripe_sale):
     assert mail.outbox == []
 
 
-def test_a_subscription_stripe_does_not_know_fails_and_is_retried_later(webhook, fake_stripe):
+def test_a_subscription_stripe_does_not_know_is_rejected_for_good(webhook, fake_stripe):
+    """Stripe's 404 will not change on a retry: 200, recorded with why, no effect."""
     event = se.event("checkout.session.completed", se.checkout_session(subscription="sub_nope"))
 
-    assert webhook(event).status_code == 500
-    assert not StripeCheckoutEvent.objects.exists()
+    response = webhook(event)
+
+    assert response.status_code == 200
+    assert response.json()["result"] == "rejected"
+    row = StripeCheckoutEvent.objects.get()
+    assert (row.outcome, row.reason) == ("rejected", "resource_missing")
+    assert "sub_nope" in row.reason_detail
     assert not GuestSubscription.objects.exists()
+    assert mail.outbox == []
 
 
 def test_a_new_guest_checkout_costs_at_most_15_queries(webhook, stripe_sale, deferred_delivery):

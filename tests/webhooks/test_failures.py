@@ -51,18 +51,20 @@ def test_a_failure_rolls_back_and_the_retry_processes_in_full(webhook, stripe_sa
     assert len(se.access_emails()) == 1
 
 
-def test_a_broken_invoice_gives_its_number_back(webhook, tier):
-    """A real failure, no patch: Stripe invoice without a currency violates NOT NULL."""
+def test_a_malformed_invoice_takes_no_number(webhook, tier):
+    """Without a currency it cannot be issued, ever: rejected (200), no number used."""
     subscription = SubscriptionFactory(tier=tier)
     broken = se.invoice(subscription_id=subscription.stripe_subscription_id)
     broken["currency"] = None
 
     response = webhook(se.event("invoice.paid", broken))
 
-    assert response.status_code == 500
+    assert response.status_code == 200
     assert not Invoice.objects.exists()
-    assert not StripeCheckoutEvent.objects.exists()
-    assert StripeEventFailure.objects.get().event_type == "invoice.paid"
+    row = StripeCheckoutEvent.objects.get()
+    assert (row.outcome, row.reason) == ("rejected", "malformed")
+    assert "currency" in row.reason_detail
+    assert not StripeEventFailure.objects.exists()
 
     fixed = se.invoice(subscription_id=subscription.stripe_subscription_id)
     webhook(se.event("invoice.paid", fixed))

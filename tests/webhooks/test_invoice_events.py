@@ -2,7 +2,7 @@
 
 import pytest
 
-from payments.models import Invoice
+from payments.models import Invoice, StripeCheckoutEvent
 from payments.testing.factories import GuestSubscriptionFactory, SubscriptionFactory
 from tests.webhooks import stripe_events as se
 
@@ -69,10 +69,51 @@ def test_numbers_follow_each_other_without_gaps(webhook, tier):
     assert sequences == [sequences[0], sequences[0] + 1, sequences[0] + 2]
 
 
-def test_an_invoice_for_an_unknown_subscription_is_issued_unlinked(webhook):
-    webhook(paid(se.invoice(subscription_id="sub_not_here_yet", email="ada@example.com")))
+def billing(stripe_invoice, tier):
+    """``stripe_invoice`` with its line billing ``tier``'s price."""
+    return se.bill_price(stripe_invoice, tier.stripe_price_id_test)
+
+
+def test_an_invoice_for_an_unknown_subscription_is_issued_unlinked(webhook, tier):
+    stripe_invoice = se.invoice(subscription_id="sub_not_here_yet", email="ada@example.com")
+    webhook(paid(billing(stripe_invoice, tier)))
 
     invoice = Invoice.objects.get()
     assert invoice.subscription is None
     assert invoice.guest_subscription is None
     assert invoice.email == "ada@example.com"
+
+
+class TestInvoicesThatAreNotOurs:
+    """Answered 200 and recorded as rejected with the reason; no number, PDF or email."""
+
+    def rejected(self, webhook, stripe_invoice):
+        response = webhook(paid(stripe_invoice))
+        assert response.status_code == 200
+        assert response.json()["result"] == "rejected"
+        assert not Invoice.objects.exists()
+        from django.core import mail
+
+        assert mail.outbox == []
+        return StripeCheckoutEvent.objects.get()
+
+    def test_a_one_off_invoice(self, webhook, tier):
+        stripe_invoice = se.invoice(subscription_id=None)
+
+        row = self.rejected(webhook, stripe_invoice)
+
+        assert (row.outcome, row.reason) == ("rejected", "not_a_tier")
+
+    def test_another_products_subscription(self, webhook, tier):
+        row = self.rejected(webhook, se.invoice(subscription_id="sub_of_another_product"))
+
+        assert row.reason == "not_a_tier"
+
+    def test_a_connected_accounts_invoice(self, webhook, tier):
+        subscription = SubscriptionFactory(tier=tier)
+        stripe_invoice = se.invoice(subscription_id=subscription.stripe_subscription_id)
+        response = webhook(paid(stripe_invoice) | {"account": "acct_1Connected"})
+
+        assert response.json()["result"] == "rejected"
+        assert StripeCheckoutEvent.objects.get().reason == "connected_account"
+        assert not Invoice.objects.exists()

@@ -199,7 +199,10 @@ def test_state_from_a_recorded_event_ignores_an_even_older_one_arriving_later(we
     assert GuestSubscription.objects.get().cancel_at_period_end is False
 
 
-def test_without_a_recorded_event_the_state_is_provisional_until_one_arrives(webhook, stripe_sale):
+def test_without_a_recorded_event_the_state_is_provisional_until_one_arrives(
+    webhook, stripe_sale, deferred_delivery
+):
+    """With a worker backend, until its task read the subscription (not run here)."""
     checkout, subscription_id = checkout_of(stripe_sale)
     webhook(checkout)
     guest = GuestSubscription.objects.get()
@@ -222,7 +225,9 @@ def test_without_a_recorded_event_the_state_is_provisional_until_one_arrives(web
     assert guest.current_period_end == datetime.fromtimestamp(PERIOD_END, tz=UTC)
 
 
-def test_an_unpaid_session_grants_nothing_until_stripe_says_active(webhook, stripe_sale):
+def test_an_unpaid_session_grants_nothing_until_stripe_says_active(
+    webhook, stripe_sale, deferred_delivery
+):
     checkout, subscription_id = checkout_of(stripe_sale, payment_status="unpaid")
     webhook(checkout)
     assert not GuestSubscription.objects.get().grants_access
@@ -237,7 +242,9 @@ def test_an_unpaid_session_grants_nothing_until_stripe_says_active(webhook, stri
 
 
 @pytest.mark.parametrize("arrives", ["before", "after"])
-def test_a_stale_incomplete_never_takes_a_paid_checkouts_access(webhook, stripe_sale, arrives):
+def test_a_stale_incomplete_never_takes_a_paid_checkouts_access(
+    webhook, stripe_sale, arrives, deferred_delivery
+):
     """Stripe creates a checkout's subscription ``incomplete``; once paid it never
     returns there, so that first event cannot undo the paid session, in any order."""
     checkout, subscription_id = checkout_of(stripe_sale)

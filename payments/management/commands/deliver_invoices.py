@@ -1,5 +1,5 @@
 """Retry every invoice and cancellation invoice whose PDF, email or Lexoffice sync
-is still missing.
+is still missing, and every payment-failure email still unsent.
 
 Safe from cron on several machines at once: each step locks the invoice row and
 skips rows another process holds (PostgreSQL ``SKIP LOCKED``), and looks again
@@ -21,6 +21,7 @@ from payments.invoicing.delivery import (
 )
 from payments.invoicing.issue import retry_withheld
 from payments.models import WithheldInvoice
+from payments.services import payment_failures
 from payments.services.recorded_steps import Outcome
 
 
@@ -56,6 +57,11 @@ class Command(BaseCommand):
             f"{len(pks)} invoices{also}: {outcomes[Outcome.DONE]} steps done, "
             f"{outcomes[Outcome.FAILED]} failed, {outcomes[Outcome.BUSY]} busy elsewhere."
         )
+        notices = list(payment_failures.unsent().values_list("pk", flat=True)[:limit])
+        for pk in notices:
+            outcomes[payment_failures.deliver_notice(pk, skip_locked=True)] += 1
+        if notices:
+            self.stdout.write(f"{len(notices)} payment-failure emails retried.")
         if outcomes[Outcome.FAILED]:
             self.stderr.write("Failures are recorded on the invoices (see the admin).")
 

@@ -41,6 +41,7 @@ from payments.testing.fake_stripe.state import (
     StripeObject,
     new_id,
 )
+from payments.testing.fake_stripe.versions import shaped_for
 
 logger = logging.getLogger(__name__)
 
@@ -373,7 +374,8 @@ class FakeStripe:
         self._outbox.task_done()
 
     def _deliver_one(self, event: StripeObject) -> Delivery:
-        payload = self.payload(event)
+        # Rendered in the account's API version, as Stripe renders webhook events.
+        payload = self.payload(shaped_for(event, self.state.api_version))
         signature = self.sign(payload)
         sender = self.webhook_sender or self._post
         try:
@@ -404,6 +406,27 @@ class FakeStripe:
             return error.code
 
     # -- requests ----------------------------------------------------------------------
+
+    # -- delivery order and older API versions (what real Stripe does too) -----------
+
+    @staticmethod
+    def in_order(events: list[StripeObject], *types: str) -> list[StripeObject]:
+        """``events`` reordered so that the ``types`` named come first, in that order.
+
+        Stripe promises no order: ``fake.deliver(fake.in_order(events,
+        "customer.subscription.created", "invoice.paid"))`` sends a checkout's
+        subscription and invoice events before its ``checkout.session.completed``.
+        """
+        rank = {event_type: index for index, event_type in enumerate(types)}
+        return sorted(events, key=lambda event: rank.get(event["type"], len(types)))
+
+    def use_api_version(self, api_version: str) -> None:
+        """The account's default version: the shape webhook events are rendered in.
+
+        API answers follow each request's ``Stripe-Version`` header instead (the
+        SDK sends ``PAYMENTS["STRIPE_API_VERSION"]`` or its own).
+        """
+        self.state.api_version = api_version
 
     def requests_to(self, method: str, path: str) -> list[RecordedRequest]:
         """Recorded requests for one endpoint, e.g. ``("POST", "/v1/checkout/sessions")``."""
@@ -443,6 +466,7 @@ class FakeStripe:
                 "The fake Stripe failed; see its log.", status=500, type="api_error"
             )
             status, body, events = error.status, error.as_json(), []
+        body = shaped_for(body, headers.get("stripe-version") or self.state.api_version)
         request_id = new_id("req")
         self.state.attach_request(events, {"id": request_id, "idempotency_key": idempotency_key})
         self.deliver_later(events)
@@ -627,6 +651,11 @@ def _retrieve_invoice(state, params, livemode, id):  # noqa: A002
 @_route("POST", "billing_portal/sessions")
 def _create_portal_session(state, params, livemode):
     return state.create_portal_session(params, livemode)
+
+
+@_route("GET", "events")
+def _list_events(state, params, livemode):
+    return state.list_events(params)
 
 
 @_route("GET", f"events/{_ID}")

@@ -144,6 +144,9 @@ class FakeStripeState:
     base_url: str = ""
     tax_percent: int = DEFAULT_TAX_PERCENT
     api_version: str = DEFAULT_API_VERSION
+    #: Whether the account saved its customer-portal settings (test mode's default
+    #: configuration); without, a portal session needs an explicit ``configuration``.
+    portal_configured: bool = True
     objects: dict[str, dict[str, StripeObject]] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _invoice_sequence: int = 0
@@ -153,6 +156,7 @@ class FakeStripeState:
             self.objects.clear()
             self.tax_percent = DEFAULT_TAX_PERCENT
             self.api_version = DEFAULT_API_VERSION
+            self.portal_configured = True
             self._invoice_sequence = 0
 
     # -- storage -----------------------------------------------------------------------
@@ -842,6 +846,15 @@ class FakeStripeState:
     def create_portal_session(self, params: dict[str, Any], livemode: bool = False) -> StripeObject:
         if not params.get("customer"):
             raise required("customer")
+        if not params.get("configuration") and not self.portal_configured:
+            mode = "live" if livemode else "test"
+            dashboard = "https://dashboard.stripe.com/" + ("" if livemode else "test/")
+            raise StripeError(
+                f"No configuration provided and your {mode} mode default configuration has "
+                "not been created. Provide a configuration or create your default by saving "
+                f"your customer portal settings in {mode} mode at "
+                f"{dashboard}settings/billing/portal."
+            )
         with self.lock:
             customer = self.get("customer", params["customer"], param="customer", status=400)
             session_id = new_id("bps")
@@ -889,6 +902,42 @@ class FakeStripeState:
         self._store(event)
         return copy.deepcopy(event)
 
+    def list_events(self, params: dict[str, Any]) -> StripeObject:
+        """``GET /v1/events``: newest first, filtered by ``type``/``types[]`` and
+        ``created[gte|gt|lte|lt]``, paged by ``limit`` (1-100, default 10) and
+        ``starting_after``/``ending_before``, like Stripe's list endpoints."""
+        limit = as_int(params, "limit", 10)
+        if not 1 <= limit <= 100:
+            raise StripeError(
+                "This value must be greater than or equal to 1 and less than or equal to 100.",
+                param="limit",
+            )
+        with self.lock:
+            events = [public(e) for e in reversed(list(self.objects.get("event", {}).values()))]
+        types = params.get("types") or ([params["type"]] if params.get("type") else [])
+        if types:
+            events = [e for e in events if e["type"] in types]
+        created = params.get("created")
+        if isinstance(created, dict):
+            bounds = {op: int(value) for op, value in created.items()}
+            events = [e for e in events if _within(e["created"], bounds)]
+        elif created is not None:
+            events = [e for e in events if e["created"] == int(created)]
+        ids = [e["id"] for e in events]
+        if params.get("starting_after"):
+            cursor = params["starting_after"]
+            if cursor not in ids:
+                raise missing("event", cursor, "starting_after", 400)
+            events = events[ids.index(cursor) + 1 :]
+        elif params.get("ending_before"):
+            cursor = params["ending_before"]
+            if cursor not in ids:
+                raise missing("event", cursor, "ending_before", 400)
+            events = events[: ids.index(cursor)][-limit:]
+        page = list_object(copy.deepcopy(events[:limit]), "/v1/events")
+        page["has_more"] = len(events) > limit
+        return page
+
     def attach_request(self, events: list[StripeObject], request: dict[str, Any]) -> None:
         """Name the API request that caused ``events`` (their ``request`` field)."""
         with self.lock:
@@ -929,6 +978,16 @@ class FakeStripeState:
             value = node[head] = public(copy.deepcopy(found))
         if rest and value is not None:
             self._expand_path(value, rest, path)
+
+
+def _within(created: int, bounds: dict[str, int]) -> bool:
+    checks = {
+        "gte": created >= bounds.get("gte", created),
+        "gt": created > bounds["gt"] if "gt" in bounds else True,
+        "lte": created <= bounds.get("lte", created),
+        "lt": created < bounds["lt"] if "lt" in bounds else True,
+    }
+    return all(checks.values())
 
 
 def public(obj: StripeObject) -> StripeObject:

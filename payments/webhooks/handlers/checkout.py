@@ -29,11 +29,19 @@ transaction (and its row locks) open meanwhile. Instead:
   lock on the subscription ID first (``lock_subscription_id``), so the later of
   the two sees the earlier one's commit.
 - the invoice: an ``invoice.paid`` recorded earlier already issued it (unlinked);
-  it is linked here in one statement. Otherwise, once this transaction commits,
+  it is linked here in one statement (and takes the checkout's email if it had
+  none). Otherwise, once this transaction commits,
   a task reads the invoice from Stripe and issues it (``issue_paid_invoice``),
   unless ``invoice.paid`` beat it to it: the Stripe invoice's unique ID keeps it
   to one Invoice either way, and a failing task only leaves the invoice to
   ``invoice.paid``.
+- without any subscription event recorded, status and period end are only
+  provisional: once this transaction commits, ``complete_subscription_state``
+  reads the subscription from Stripe once (a task, so not on the request's
+  path with a worker backend) and applies it, unless an event did first.
+
+Every field is read through ``StripeFields``: a session lacking or mistyping one
+is rejected (200, recorded) rather than answered 500 for days.
 """
 
 from __future__ import annotations
@@ -43,24 +51,33 @@ from functools import partial
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from payments.exceptions import MalformedStripeObject
 from payments.models import Customer, GuestSubscription, Subscription, SubscriptionTier
 from payments.services import guests
 from payments.services.access_links import send_access_link
 from payments.services.languages import buyer_language
 from payments.services.links import site_base_url
+from payments.services.stripe_api import stripe_client, to_dict
 from payments.services.subscriptions import (
     apply_stripe_subscription,
+    find_subscription_record,
     lock_subscription_id,
+    save_state,
     tier_for_price,
 )
+from payments.signals import send_after_commit, subscription_changed
+from payments.tasks import task
 from payments.webhooks.handlers.invoices import issue_paid_invoice, link_invoice
 from payments.webhooks.registry import StripeEvent, handles
 from payments.webhooks.stripe_objects import (
+    MAX_EMAIL,
     RecordedEvent,
+    StripeFields,
+    checked_timestamp,
     newest,
-    object_id,
     recorded_events,
     retrieve_subscription,
 )
@@ -81,13 +98,15 @@ SETTLED_PAYMENT_STATUSES = ("paid", "no_payment_required")
 
 @handles("checkout.session.completed")
 def checkout_completed(event: StripeEvent) -> None:
-    session = event.object
-    subscription_id = object_id(session.get("subscription"))
-    if session.get("mode") != "subscription" or not subscription_id:
-        logger.info("Checkout %s sold no subscription; nothing to provision", session["id"])
+    session = StripeFields(event.object)
+    session_id = session.text("id")
+    subscription_id = session.id_of("subscription")
+    if session.optional_text("mode") != "subscription" or not subscription_id:
+        logger.info("Checkout %s sold no subscription; nothing to provision", session_id)
         return
-    tier = tier_from_metadata(session.get("metadata") or {})
-    invoice_id = object_id(session.get("invoice"))
+    metadata = session.child("metadata")
+    tier = tier_from_metadata(metadata)
+    invoice_id = session.id_of("invoice")
     lock_subscription_id(subscription_id)  # see subscription_changed
     told = recorded_events(
         filter(None, [subscription_id, invoice_id]), TOLD_EVENTS, livemode=event.livemode
@@ -100,23 +119,27 @@ def checkout_completed(event: StripeEvent) -> None:
         apply_stripe_subscription(
             record, retrieve_subscription(subscription_id), as_of=event.created
         )
-    else:
-        apply_known_state(record, session, told)
+    elif not apply_known_state(record, session, told):
+        complete_later(subscription_id, event)
     record.save()
+    send_after_commit(subscription_changed, type(record), subscription=record, previous_status="")
     if isinstance(record, GuestSubscription):
-        welcome_guest(record, session, event)
+        welcome_guest(record, session_id, event)
     if invoice_id:
-        paid_first = any(e.type == "invoice.paid" and e.object_id == invoice_id for e in told)
-        issue_session_invoice(invoice_id, record, paid_first)
+        paid = [e for e in told if e.type == "invoice.paid" and e.object_id == invoice_id]
+        issue_session_invoice(invoice_id, record, paid[0] if paid else None)
 
 
 def apply_known_state(
     record: Subscription | GuestSubscription,
-    session: dict[str, Any],
+    session: StripeFields,
     told: list[RecordedEvent],
-) -> None:
-    """The provisional state from the session, then the newest recorded subscription event."""
-    settled = session.get("payment_status") in SETTLED_PAYMENT_STATUSES
+) -> bool:
+    """The provisional state from the session, then the newest recorded subscription event.
+
+    Returns whether such an event was there (else the state is provisional).
+    """
+    settled = session.optional_text("payment_status") in SETTLED_PAYMENT_STATUSES
     record.status = "active" if settled else "incomplete"
     record.stripe_state_at = None
     about_it = [
@@ -125,20 +148,74 @@ def apply_known_state(
         if e.type in SUBSCRIPTION_EVENTS and e.object_id == record.stripe_subscription_id
     ]
     latest = newest(about_it, SUBSCRIPTION_EVENTS)
-    if latest is not None:
-        apply_stripe_subscription(record, latest.object, as_of=latest.created)
+    if latest is None:
+        return False
+    apply_stripe_subscription(record, latest.object, as_of=latest.created)
+    return True
+
+
+def complete_later(subscription_id: str, event: StripeEvent) -> None:
+    enqueue = partial(
+        complete_subscription_state.enqueue, subscription_id, int(event.created.timestamp())
+    )
+    # robust: a task queue that is down must not fail a committed event; the
+    # subscription's next event fills the state in then.
+    transaction.on_commit(enqueue, robust=True)
+
+
+@task()
+def complete_subscription_state(stripe_subscription_id: str, checkout_created: int) -> None:
+    """Fill in what a checkout alone leaves provisional: status, period end, email.
+
+    Enqueued after the checkout committed when no subscription event had been
+    recorded. One read of the subscription (its customer expanded, for a
+    guest's email); applied as of the checkout's ``created``, under the record's
+    row lock, and only while the state is still provisional: a subscription
+    event that came in meanwhile is as new and from Stripe itself. Never raises:
+    the next subscription event brings the state anyway.
+    """
+    try:
+        stripe_subscription = to_dict(
+            stripe_client().v1.subscriptions.retrieve(
+                stripe_subscription_id, params={"expand": ["customer"]}
+            )
+        )
+        with transaction.atomic():
+            record = find_subscription_record(stripe_subscription_id, lock=True)
+            if record is None or record.stripe_state_at is not None:
+                return
+            previous_status = record.status
+            apply_stripe_subscription(
+                record, stripe_subscription, as_of=checked_timestamp(checkout_created, "created")
+            )
+            save_state(record, previous_status)
+            if isinstance(record, GuestSubscription) and not record.email:
+                fill_guest_email(record, stripe_subscription)
+    except Exception:
+        logger.exception(
+            "Could not read subscription %s after its checkout; its next event will",
+            stripe_subscription_id,
+        )
+
+
+def fill_guest_email(guest: GuestSubscription, stripe_subscription: dict[str, Any]) -> None:
+    customer = StripeFields(stripe_subscription).child("customer")
+    email = customer.optional_text("email", max_length=MAX_EMAIL)
+    if email:
+        GuestSubscription.objects.filter(pk=guest.pk, email="").update(email=email)
 
 
 def issue_session_invoice(
     invoice_id: str,
     record: Subscription | GuestSubscription,
-    paid_first: bool,
+    paid_first: RecordedEvent | None,
 ) -> None:
     """Link the invoice a recorded ``invoice.paid`` issued, or issue it after the commit."""
-    if paid_first:
+    if paid_first is not None:
         # That invoice.paid found no record and issued the invoice unlinked, in
-        # the same commit as its recorded row.
-        link_invoice(invoice_id, record)
+        # the same commit as its recorded row; with no email unless Stripe's had one.
+        lacks_email = not paid_first.object.get("customer_email")
+        link_invoice(invoice_id, record, may_lack_email=lacks_email)
         return
     enqueue = partial(issue_paid_invoice.enqueue, invoice_id, record.stripe_subscription_id)
     # robust: a task queue that is down must not fail a committed event.
@@ -146,19 +223,21 @@ def issue_session_invoice(
 
 
 def new_record(
-    session: dict[str, Any],
+    session: StripeFields,
     subscription_id: str,
     tier: SubscriptionTier | None,
     event: StripeEvent,
 ) -> Subscription | GuestSubscription:
     """The unsaved local record: a user's Subscription, else a GuestSubscription."""
-    metadata = session.get("metadata") or {}
+    metadata = session.child("metadata")
     common = {
         "tier": tier,
         "stripe_subscription_id": subscription_id,
         "livemode": event.livemode,
         # The language the buyer checked out in: access email and invoices use it.
-        "language": buyer_language(metadata.get("language"), session.get("locale")),
+        "language": buyer_language(
+            metadata.optional_text("language"), session.optional_text("locale")
+        ),
     }
     user = buyer(session)
     if user is not None:
@@ -166,59 +245,63 @@ def new_record(
         return Subscription(user=user, customer=customer, **common)
     return guests.create_guest_subscription(
         email=buyer_email(session),
-        stripe_customer_id=object_id(session.get("customer")) or "",
+        stripe_customer_id=session.id_of("customer") or "",
         **common,
     )
 
 
-def tier_from_metadata(metadata: dict[str, str]) -> SubscriptionTier | None:
+def tier_from_metadata(metadata: StripeFields) -> SubscriptionTier | None:
     """The tier the checkout sold, as the checkout view noted it: price ID, else slug.
 
     The subscription's own price, applied afterwards, has the last word when it
     belongs to a tier.
     """
-    tier = tier_for_price(metadata.get("price_id"))
-    if tier is None and metadata.get("tier"):
-        tier = SubscriptionTier.objects.filter(slug=metadata["tier"]).first()
+    tier = tier_for_price(metadata.optional_text("price_id"))
+    slug = metadata.optional_text("tier")
+    if tier is None and slug:
+        tier = SubscriptionTier.objects.filter(slug=slug).first()
     return tier
 
 
-def buyer(session: dict[str, Any]):
+def buyer(session: StripeFields):
     """The signed-in buyer, or None for a guest (or a user deleted since checkout)."""
-    reference = session.get("client_reference_id")
+    reference = session.optional_text("client_reference_id")
     if not reference:
         return None
     try:
         return get_user_model().objects.filter(pk=reference).first()
-    except (TypeError, ValueError):
-        logger.warning("Checkout %s has a malformed client_reference_id", session["id"])
+    except (TypeError, ValueError, OverflowError, ValidationError):
+        logger.warning("Checkout %s has a malformed client_reference_id", session.text("id"))
         return None
 
 
-def buyer_email(session: dict[str, Any]) -> str:
-    details = session.get("customer_details") or {}
-    return details.get("email") or session.get("customer_email") or ""
+def buyer_email(session: StripeFields) -> str:
+    details = session.child("customer_details")
+    return details.optional_text("email", max_length=MAX_EMAIL) or session.optional_text(
+        "customer_email", max_length=MAX_EMAIL
+    )
 
 
-def customer_for(user, session: dict[str, Any], event: StripeEvent) -> Customer:
+def customer_for(user, session: StripeFields, event: StripeEvent) -> Customer:
     """The user's one Customer: reused when it exists, else the session's customer."""
     customer = Customer.objects.filter(user=user).first()
     if customer is None:
+        customer_id = session.id_of("customer")
+        if not customer_id:
+            raise MalformedStripeObject("data.object.customer is missing")
         customer = Customer.objects.create(
-            user=user,
-            stripe_customer_id=object_id(session.get("customer")),
-            livemode=event.livemode,
+            user=user, stripe_customer_id=customer_id, livemode=event.livemode
         )
     return customer
 
 
-def welcome_guest(guest: GuestSubscription, session: dict[str, Any], event: StripeEvent) -> None:
+def welcome_guest(guest: GuestSubscription, session_id: str, event: StripeEvent) -> None:
     """Audit the guest checkout now; have the link made and emailed after the commit.
 
     The task gets the site's address from this request when ``SITE_URL`` is
     unset: a worker has no request to build the link from.
     """
-    guests.record_guest_checkout(guest, session["id"])
+    guests.record_guest_checkout(guest, session_id)
     enqueue = partial(send_access_link.enqueue, guest.pk, site_base_url(event.request))
     # robust: a task queue that is down must not fail a committed event; the
     # unsent link is left to ``manage.py send_access_links``.

@@ -10,14 +10,25 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from payments.einvoice.adapter import document_for_invoice
+from payments.einvoice.adapter import document_for_credit_note, document_for_invoice
 from payments.einvoice.cii import EInvoiceError, build_cii_xml
 
 if TYPE_CHECKING:
-    from payments.models import Invoice
+    from payments.models import CreditNote, Invoice
 
-__all__ = ["EInvoiceError", "build_cii_xml", "document_for_invoice", "invoice_xml"]
+__all__ = [
+    "EInvoiceError",
+    "build_cii_xml",
+    "credit_note_xml",
+    "document_for_credit_note",
+    "document_for_invoice",
+    "invoice_xml",
+]
 
 
 def invoice_xml(invoice: Invoice) -> bytes:
     return build_cii_xml(document_for_invoice(invoice))
+
+
+def credit_note_xml(credit_note: CreditNote) -> bytes:
+    return build_cii_xml(document_for_credit_note(credit_note))

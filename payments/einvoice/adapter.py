@@ -107,17 +107,26 @@ def vat_breakdown(
 ) -> tuple[VatBreakdown, ...]:
     """Stripe's taxes per rate (charged or credited); without VAT, one 0 % group of
     the whole net."""
-    currency = record.currency
     if treatment in (TaxTreatment.DOMESTIC, TaxTreatment.EU_CONSUMER):
-        return tuple(
-            VatBreakdown(
-                Decimal(entry["rate"]),
-                amount(entry["net"], currency),
-                amount(entry["tax"], currency),
-            )
-            for entry in record.tax_breakdown
+        return stripe_taxes(record)
+    return (VatBreakdown(Decimal(0), amount(record.net_amount, record.currency), Decimal(0)),)
+
+
+def stripe_taxes(record: Invoice | CreditNote) -> tuple[VatBreakdown, ...]:
+    currency = record.currency
+    return tuple(
+        VatBreakdown(
+            Decimal(entry["rate"]), amount(entry["net"], currency), amount(entry["tax"], currency)
         )
-    return (VatBreakdown(Decimal(0), amount(record.net_amount, currency), Decimal(0)),)
+        for entry in record.tax_breakdown
+    )
+
+
+def line_rates(invoice: Invoice) -> list[Decimal]:
+    """Each invoice line's VAT rate as its e-invoice gives it (``UNKNOWN_RATE`` where
+    none fits): a refund split over the invoice's rates credits each line at its own."""
+    taxes = stripe_taxes(invoice)
+    return [line_rate(line, taxes, invoice.currency) for line in invoice.lines]
 
 
 def invoice_line(line: dict[str, Any], currency: str, vat: tuple[VatBreakdown, ...]) -> Line:

@@ -228,6 +228,19 @@ def test_a_partial_refund_at_two_rates_credits_each_rate_on_its_own_line(issue, 
     assert groups == {"19": ("5.80", "1.10"), "7": ("2.90", "0.20")}
 
 
+@pytest.mark.parametrize("amount", [15, 37, 127])
+def test_a_refund_whose_rounding_differs_per_rate_still_gives_valid_lines(issue, credit, amount):
+    """Split by gross per rate, the credited nets are not the lines' net shares to the
+    cent; each rate's lines share that rate's credit, so BR-S-08 holds."""
+    credit_note = credit(credit_refund, refund(amount), issue(two_rates()))
+
+    assert credit_note.pdf, credit_note.pdf_error
+    assert [line["amount"] for line in credit_note.lines] == [
+        row["net"] for row in credit_note.tax_breakdown
+    ]
+    assert rule_failures(credit_note.e_invoice_xml()) == []
+
+
 def test_without_the_sellers_register_entry_an_outside_eu_credit_says_why(
     issue, credit, payments_settings
 ):

@@ -3,9 +3,9 @@
 Only the issue-time snapshots are read (seller, buyer, lines, tax breakdown), so
 the XML, like the PDF, is the same years later. A cancellation invoice repeats its
 corrected invoice's seller, buyer, service period and treatment, and carries its own
-credited lines and VAT. Structured addresses come from the
-snapshot's ``street``/``postal_code``/``city`` keys where it has them, else from the
-printed address lines.
+credited lines and VAT. Structured addresses come from the snapshot's
+``street``/``postal_code``/``city`` keys where it has them, else from the printed
+address lines.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.core import mail
 from django.urls import reverse
 from facturx import get_facturx_xml_from_pdf, xml_check_xsd
 from lxml import etree
@@ -254,6 +255,20 @@ def test_without_the_sellers_register_entry_an_outside_eu_credit_says_why(
     assert not credit_note.pdf
     assert "BR-CO-26" in credit_note.pdf_error
     assert run_credit_note_step(credit_note.pk, CREDIT_NOTE_PDF).name == "FAILED"
+
+
+def test_the_email_and_lexoffice_get_the_pdf_with_the_e_invoice(issue, credit, fake_lexoffice):
+    invoice = issue(stripe_invoice())
+    mail.outbox.clear()
+
+    credit_note = credit(credit_refund, refund(500), invoice)
+
+    [voucher] = fake_lexoffice.vouchers_numbered(credit_note.number)
+    [stored] = [fake_lexoffice.files[file_id]["content"] for file_id in voucher["files"]]
+    [message] = mail.outbox
+    for pdf in (stored, message.attachments[0][1]):
+        assert pdf == pdf_bytes(credit_note)
+        assert get_facturx_xml_from_pdf(pdf)[1] == credit_note.e_invoice_xml()
 
 
 @pytest.fixture

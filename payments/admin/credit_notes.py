@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from payments.admin.invoices import InvoiceAdmin, _state
+from payments.admin.invoices import InvoiceAdmin, _state, e_invoice_download
 from payments.admin.permissions import CHANGE_MODEL, ActionPermissionMixin
 from payments.formatting import money
 from payments.invoicing.delivery import (
@@ -137,8 +137,10 @@ class CreditNoteAdmin(ActionPermissionMixin, ReadOnly, admin.ModelAdmin):
 
     def get_urls(self):
         download = self.admin_site.admin_view(self.download_pdf_view)
+        download_xml = self.admin_site.admin_view(self.download_xml_view)
         return [
             path("<int:pk>/pdf/", download, name="payments_creditnote_pdf"),
+            path("<int:pk>/e-invoice/", download_xml, name="payments_creditnote_xml"),
             *super().get_urls(),
         ]
 
@@ -169,8 +171,13 @@ class CreditNoteAdmin(ActionPermissionMixin, ReadOnly, admin.ModelAdmin):
 
     @admin.display(description=_("PDF"))
     def download_link(self, credit_note: CreditNote) -> str:
-        url = reverse("admin:payments_creditnote_pdf", args=[credit_note.pk])
-        return format_html('<a href="{}">{}</a>', url, _("Download PDF"))
+        return format_html(
+            '<a href="{}">{}</a> · <a href="{}">{}</a>',
+            reverse("admin:payments_creditnote_pdf", args=[credit_note.pk]),
+            _("Download PDF"),
+            reverse("admin:payments_creditnote_xml", args=[credit_note.pk]),
+            _("Download e-invoice (XML)"),
+        )
 
     def download_pdf_view(self, request: HttpRequest, pk: int) -> FileResponse:
         credit_note = get_object_or_404(CreditNote, pk=pk)
@@ -187,6 +194,12 @@ class CreditNoteAdmin(ActionPermissionMixin, ReadOnly, admin.ModelAdmin):
             filename=credit_note.pdf_filename,
             content_type="application/pdf",
         )
+
+    def download_xml_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        credit_note = get_object_or_404(CreditNote, pk=pk)
+        if not self.has_view_permission(request, credit_note):
+            raise PermissionDenied
+        return e_invoice_download(credit_note)
 
     @admin.action(description=_("Send the email again"), permissions=[CHANGE_MODEL])
     def resend_email_action(self, request: HttpRequest, queryset) -> None:

@@ -20,7 +20,7 @@ from payments.admin.permissions import CHANGE_MODEL, ActionPermissionMixin
 from payments.einvoice import EInvoiceError
 from payments.formatting import money
 from payments.invoicing.delivery import PDF, resend_email, retry_lexoffice, run_step
-from payments.models import Invoice
+from payments.models import CreditNote, Invoice
 from payments.services.recorded_steps import Outcome
 
 
@@ -168,13 +168,7 @@ class InvoiceAdmin(ActionPermissionMixin, admin.ModelAdmin):
         invoice = get_object_or_404(Invoice, pk=pk)
         if not self.has_view_permission(request, invoice):
             raise PermissionDenied
-        try:
-            xml = invoice.e_invoice_xml()
-        except EInvoiceError as exc:
-            raise Http404(str(exc)) from exc
-        response = HttpResponse(xml, content_type="application/xml")
-        response["Content-Disposition"] = f'attachment; filename="{invoice.number}-factur-x.xml"'
-        return response
+        return e_invoice_download(invoice)
 
     @admin.action(description=_("Send the invoice email again"), permissions=[CHANGE_MODEL])
     def resend_email_action(self, request: HttpRequest, queryset) -> None:
@@ -200,6 +194,17 @@ class InvoiceAdmin(ActionPermissionMixin, admin.ModelAdmin):
                 % failed
             )
             self.message_user(request, message, messages.WARNING)
+
+
+def e_invoice_download(record: Invoice | CreditNote) -> HttpResponse:
+    """The Factur-X/ZUGFeRD XML on its own, e.g. for a buyer's e-invoice inbox."""
+    try:
+        xml = record.e_invoice_xml()
+    except EInvoiceError as exc:
+        raise Http404(str(exc)) from exc
+    response = HttpResponse(xml, content_type="application/xml")
+    response["Content-Disposition"] = f'attachment; filename="{record.number}-factur-x.xml"'
+    return response
 
 
 def _state(done: bool, attempts: int, error: str) -> str:

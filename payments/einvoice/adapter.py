@@ -1,14 +1,17 @@
-"""From an issued ``Invoice`` to the e-invoice's input (``EInvoiceDocument``).
+"""From an issued ``Invoice`` or ``CreditNote`` to the e-invoice's input (``EInvoiceDocument``).
 
 Only the issue-time snapshots are read (seller, buyer, lines, tax breakdown), so
-the XML, like the PDF, is the same years later. Structured addresses come from the
-snapshot's ``street``/``postal_code``/``city`` keys where it has them, else from the
-printed address lines.
+the XML, like the PDF, is the same years later. A cancellation invoice repeats its
+corrected invoice's seller, buyer, service period and treatment, and carries its own
+credited lines and VAT. Structured addresses come from the snapshot's
+``street``/``postal_code``/``city`` keys where it has them, else from the printed
+address lines.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -16,7 +19,7 @@ from typing import Any
 from django.utils import timezone
 
 from payments.einvoice.document import (
-    INVOICE,
+    CREDIT_NOTE,
     Address,
     EInvoiceDocument,
     Line,
@@ -26,7 +29,7 @@ from payments.einvoice.document import (
 )
 from payments.formatting import major_units
 from payments.invoicing.lines import line_net, line_title
-from payments.models import Invoice
+from payments.models import CreditNote, Invoice
 from payments.models.invoices import last_day_of
 from payments.services.stripe_api import stripe_time
 
@@ -37,14 +40,9 @@ POSTCODE_CITY = re.compile(r"^(?P<postal_code>[0-9][0-9A-Z-]{2,9})\s+(?P<city>\S
 
 
 def document_for_invoice(
-    invoice: Invoice,
-    treatment: TaxTreatment | str | None = None,
-    *,
-    type_code: str = INVOICE,
-    corrects: Invoice | None = None,
+    invoice: Invoice, treatment: TaxTreatment | str | None = None
 ) -> EInvoiceDocument:
-    """``invoice`` as e-invoice; a cancellation invoice passes ``type_code=CREDIT_NOTE``
-    and the invoice it ``corrects`` (its number and date become BG-3)."""
+    """``invoice`` as e-invoice (type 380); ``document_for_credit_note`` makes the 381."""
     treatment = TaxTreatment(treatment or invoice.tax_treatment)
     currency = invoice.currency
     vat = vat_breakdown(invoice, treatment)
@@ -58,26 +56,63 @@ def document_for_invoice(
         vat=vat,
         treatment=treatment,
         discount=amount(invoice.discount_amount, currency),
-        type_code=type_code,
-        preceding_invoice=(corrects.number, local_date(corrects.issued_at)) if corrects else None,
         period_start=local_date(invoice.period_start),
         period_end=last_day_of(invoice.period_end),
     )
 
 
-def vat_breakdown(invoice: Invoice, treatment: TaxTreatment) -> tuple[VatBreakdown, ...]:
-    """Stripe's taxes per rate; without VAT charged, one 0 % group of the whole net."""
-    currency = invoice.currency
+def document_for_credit_note(credit_note: CreditNote) -> EInvoiceDocument:
+    """A cancellation invoice (type 381): the corrected invoice's document (seller,
+    buyer, service period, treatment) with the credit's own number, date, lines and
+    VAT per rate, and that invoice's number and date as BG-3.
+
+    The amounts are positive: an EN 16931 credit note states what is credited, and
+    its type code, not the sign, says that money goes back.
+    """
+    corrected = document_for_invoice(credit_note.invoice)
+    currency = credit_note.currency
+    vat = vat_breakdown(credit_note, corrected.treatment)
+    lines = tuple(invoice_line(line, currency, vat) for line in credit_note.lines)
+    credited_lines = sum((line.net for line in lines), Decimal(0))
+    return replace(
+        corrected,
+        number=credit_note.number,
+        issue_date=local_date(credit_note.issued_at),
+        currency=currency.upper(),
+        lines=lines,
+        vat=vat,
+        # Stripe's credit-note lines are before discounts, the credited net after them.
+        discount=credited_lines - amount(credit_note.net_amount, currency),
+        type_code=CREDIT_NOTE,
+        preceding_invoice=(corrected.number, corrected.issue_date),
+    )
+
+
+def vat_breakdown(
+    record: Invoice | CreditNote, treatment: TaxTreatment
+) -> tuple[VatBreakdown, ...]:
+    """Stripe's taxes per rate (charged or credited); without VAT, one 0 % group of
+    the whole net."""
     if treatment in (TaxTreatment.DOMESTIC, TaxTreatment.EU_CONSUMER):
-        return tuple(
-            VatBreakdown(
-                Decimal(entry["rate"]),
-                amount(entry["net"], currency),
-                amount(entry["tax"], currency),
-            )
-            for entry in invoice.tax_breakdown
+        return stripe_taxes(record)
+    return (VatBreakdown(Decimal(0), amount(record.net_amount, record.currency), Decimal(0)),)
+
+
+def stripe_taxes(record: Invoice | CreditNote) -> tuple[VatBreakdown, ...]:
+    currency = record.currency
+    return tuple(
+        VatBreakdown(
+            Decimal(entry["rate"]), amount(entry["net"], currency), amount(entry["tax"], currency)
         )
-    return (VatBreakdown(Decimal(0), amount(invoice.net_amount, currency), Decimal(0)),)
+        for entry in record.tax_breakdown
+    )
+
+
+def line_rates(invoice: Invoice) -> list[Decimal]:
+    """Each invoice line's VAT rate as its e-invoice gives it (``UNKNOWN_RATE`` where
+    none fits): a refund split over the invoice's rates credits each line at its own."""
+    taxes = stripe_taxes(invoice)
+    return [line_rate(line, taxes, invoice.currency) for line in invoice.lines]
 
 
 def invoice_line(line: dict[str, Any], currency: str, vat: tuple[VatBreakdown, ...]) -> Line:

@@ -40,6 +40,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from payments.conf import payments_settings
+from payments.einvoice.adapter import line_rates
 from payments.invoicing import snapshot
 from payments.invoicing.numbering import allocate_invoice_number
 from payments.models import CreditNote, Invoice
@@ -306,7 +307,7 @@ def amounts_from_credit_note(stripe_credit_note: dict[str, Any], invoice: Invoic
             "amount": int(line.get("amount") or 0),
         }
         for line in (stripe_credit_note.get("lines") or {}).get("data") or []
-    ] or split_lines(net, invoice)
+    ] or split_lines(net, invoice, list(groups.values()))
     return {
         "net_amount": net,
         "tax_amount": total - net,
@@ -359,7 +360,7 @@ def amounts_from_refund(amount: int, invoice: Invoice) -> Amounts:
         "tax_amount": tax,
         "total_amount": net + tax,
         "tax_breakdown": credited,
-        "lines": split_lines(net, invoice),
+        "lines": split_lines(net, invoice, credited),
     }
 
 
@@ -417,10 +418,14 @@ def largest_remainder(amount: int, weights: list[int]) -> list[int]:
     return shares
 
 
-def split_lines(net: int, invoice: Invoice) -> list[dict[str, Any]]:
-    """The invoice's lines, their amounts scaled to the credited ``net``."""
+def split_lines(net: int, invoice: Invoice, credited: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The invoice's lines, their amounts scaled to the credited ``net``: per rate
+    where the credit is split over several, so the lines at each rate add up to what
+    that rate credits (EN 16931 BR-S-08; rounding each way would miss by a cent)."""
     lines = invoice.lines or [{"description": "", "tier": "", "quantity": 1, "amount": net}]
-    shares = largest_remainder(net, [max(int(line.get("amount") or 0), 0) for line in lines])
+    shares = shares_per_rate(invoice, credited) or largest_remainder(
+        net, [max(int(line.get("amount") or 0), 0) for line in lines]
+    )
     return [
         {
             "description": line.get("description") or "",
@@ -430,6 +435,28 @@ def split_lines(net: int, invoice: Invoice) -> list[dict[str, Any]]:
         }
         for line, share in zip(lines, shares, strict=True)
     ]
+
+
+def shares_per_rate(invoice: Invoice, credited: list[dict[str, Any]]) -> list[int] | None:
+    """Each line's share of its rate's credited net; None for a credit at one rate or
+    lines whose rates the invoice does not tell."""
+    if len(credited) < 2 or not invoice.lines:
+        return None
+    rates = line_rates(invoice)
+    nets = {Decimal(row["rate"]): int(row["net"]) for row in credited}
+    if not set(rates) <= set(nets):
+        return None
+    shares = [0] * len(rates)
+    for rate, rate_net in nets.items():
+        indexes = [index for index, line_rate in enumerate(rates) if line_rate == rate]
+        if not indexes:
+            if rate_net:
+                return None
+            continue
+        weights = [max(int(invoice.lines[index].get("amount") or 0), 0) for index in indexes]
+        for index, share in zip(indexes, largest_remainder(rate_net, weights), strict=True):
+            shares[index] = share
+    return shares
 
 
 # -- Stripe reads --------------------------------------------------------------------

@@ -5,7 +5,8 @@ any other; its ``extra_head`` block takes extra ``<style>`` rules. Rendering nev
 touches the network: the URL fetcher serves only files from this package's static
 directory, and fonts come from the system through fontconfig. PDF/A-3b keeps the
 file fit for archiving; it carries the e-invoice (``factur-x.xml``, Factur-X/ZUGFeRD
-EN 16931), written in the same pass (``payments.einvoice.embedding``).
+EN 16931; a cancellation invoice's is type 381), written in the same pass
+(``payments.einvoice.embedding``).
 
 Speed: a fresh ``FontConfiguration`` (fontconfig and Pango set-up) and parsing the
 stylesheet cost about as much as laying out the page, so each thread keeps one of
@@ -69,10 +70,12 @@ def render_credit_note_html(credit_note: CreditNote) -> str:
 
 
 def render_credit_note_pdf(credit_note: CreditNote) -> bytes:
-    return write_pdf(render_credit_note_html(credit_note), None, credit_note.issued_at)
+    return write_pdf(
+        render_credit_note_html(credit_note), credit_note.e_invoice_xml(), credit_note.issued_at
+    )
 
 
-def write_pdf(document: str, e_invoice_xml: bytes | None, issued_at: datetime) -> bytes:
+def write_pdf(document: str, e_invoice_xml: bytes, issued_at: datetime) -> bytes:
     """PDF/A-3b in one pass, with ``e_invoice_xml`` embedded as ``factur-x.xml``."""
     font_config, stylesheet = _rendering_resources()
     html = HTML(
@@ -83,8 +86,6 @@ def write_pdf(document: str, e_invoice_xml: bytes | None, issued_at: datetime) -
     rendered = html.render(
         stylesheets=[stylesheet], font_config=font_config, pdf_variant=PDF_VARIANT
     )
-    if e_invoice_xml is None:
-        return rendered.write_pdf(pdf_variant=PDF_VARIANT)
     return write_facturx_pdf(rendered, e_invoice_xml, issued_at, pdf_variant=PDF_VARIANT)
 
 

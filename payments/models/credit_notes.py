@@ -114,3 +114,10 @@ class CreditNote(IssuedRecord):
     @property
     def pdf_filename(self) -> str:
         return f"{self.number}.pdf"
+
+    def e_invoice_xml(self) -> bytes:
+        """The Factur-X/ZUGFeRD EN 16931 CII XML (type 381, referring to the corrected
+        invoice): embedded in the PDF, or sent on its own."""
+        from payments.einvoice import credit_note_xml
+
+        return credit_note_xml(self)

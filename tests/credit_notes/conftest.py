@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 from django.core import mail
+from django.db import transaction
 
-from payments.models import Invoice
+from payments.models import CreditNote, Invoice
 from payments.testing.factories import SubscriptionTierFactory
 from tests.invoices.conftest import issue, payments_settings, reader_tier  # noqa: F401
 from tests.webhooks import stripe_events as se
@@ -45,6 +46,18 @@ def paid_invoice(fake_stripe, webhook, db):
         return Invoice.objects.get(stripe_invoice_id=events[2]["data"]["object"]["id"])
 
     return buy
+
+
+@pytest.fixture
+def credit(django_capture_on_commit_callbacks):
+    """Credit inside a transaction, as the webhook does, then run the delivery."""
+
+    def credit(make, *args) -> CreditNote:
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            credit_note = make(*args)
+        return CreditNote.objects.get(pk=credit_note.pk)
+
+    return credit
 
 
 def by_type(events) -> dict:

@@ -56,18 +56,6 @@ def language(request, settings):
     return request.param
 
 
-@pytest.fixture
-def credit(django_capture_on_commit_callbacks):
-    """Credit inside a transaction, as the webhook does, then run the delivery."""
-
-    def credit(make, *args) -> CreditNote:
-        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-            credit_note = make(*args)
-        return CreditNote.objects.get(pk=credit_note.pk)
-
-    return credit
-
-
 def refund(amount: int) -> dict:
     return resource("refund", id=unique("re"), amount=amount, currency="eur", created=1767312000)
 

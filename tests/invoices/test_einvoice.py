@@ -15,8 +15,8 @@ from facturx import get_facturx_xml_from_pdf, xml_check_xsd
 from lxml import etree
 
 from payments.einvoice import document_for_invoice
-from payments.einvoice.cii import EInvoiceError, build_cii_xml
-from payments.einvoice.document import CREDIT_NOTE, TaxTreatment
+from payments.einvoice.cii import EInvoiceError
+from payments.einvoice.document import TaxTreatment
 from payments.formatting import money
 from payments.invoicing.delivery import PDF, run_step
 from payments.models import Invoice
@@ -184,20 +184,6 @@ def test_a_wrong_tax_total_breaks_br_co_14_and_15(issue):
     for rules in (CEN_RULES, FACTURX_RULES):
         fired = {failure.rule for failure in failed_asserts(etree.tostring(root), rules)}
         assert {"BR-CO-14", "BR-CO-15"} <= fired, rules.name
-
-
-def test_a_cancellation_invoice_is_type_381_and_names_the_corrected_invoice(issue):
-    original = issue(stripe_invoice())
-    document = document_for_invoice(original, type_code=CREDIT_NOTE, corrects=original)
-
-    xml = build_cii_xml(document)
-    root = etree.fromstring(xml)
-
-    assert rule_failures(xml) == []
-    assert text(root, "rsm:ExchangedDocument/ram:TypeCode") == "381"
-    reference = ".//ram:InvoiceReferencedDocument/"
-    assert text(root, reference + "ram:IssuerAssignedID") == original.number
-    assert text(root, reference + "ram:FormattedIssueDateTime/*") == "20260101"
 
 
 def test_reverse_charge_carries_both_vat_ids_and_the_reason(issue):

@@ -27,6 +27,7 @@ DEFAULTS: dict[str, Any] = {
     "INVOICE_FROM_EMAIL": "",  # empty: DEFAULT_FROM_EMAIL
     "LEXOFFICE_API_KEY": "",
     "LEXOFFICE_API_BASE": "https://api.lexware.io",
+    "LEXOFFICE_RATE_LIMIT_CACHE": "",
     # Beyond the contract: where the access decorator sends visitors without the
     # feature ("" answers 403 instead of redirecting). A URL name or a path.
     "PRICING_URL": "",

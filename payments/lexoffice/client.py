@@ -50,6 +50,10 @@ DEFAULT_TIMEOUT = (5.0, 30.0)
 #: Lexoffice allows 2 requests/s. Spacing starts 0.55 s apart keeps any three
 #: consecutive requests more than a second apart even with some network jitter.
 DEFAULT_MIN_INTERVAL = 0.55
+#: Across processes the slots are wider: a request starts a little after its slot
+#: begins (a sleep's overshoot, a new connection), and any three requests of all
+#: processes must still arrive more than a second apart.
+CROSS_PROCESS_MIN_INTERVAL = 0.6
 #: How often a 429 is waited out before giving up on this attempt.
 DEFAULT_MAX_RATE_LIMIT_RETRIES = 4
 #: Without ``Retry-After``: wait this long after the first 429, doubling each time.
@@ -90,7 +94,9 @@ class CacheRateLimiter:
     free slot that has not begun with the cache's atomic ``add`` (Redis ``SET NX``,
     Memcached ``add``) and starts when it begins. One request per slot, started at
     its boundary, keeps any three requests of all processes together at least two
-    intervals apart. The processes must share a clock (one machine, or NTP).
+    intervals apart. The processes must share a clock (one machine, or NTP). A
+    request that still meets a 429 (a clock far off, another client on the same
+    key) is waited out by ``LexofficeClient`` as before.
     """
 
     def __init__(
@@ -123,7 +129,7 @@ def configured_limiter() -> RateLimiter | CacheRateLimiter:
     """The limiter the settings ask for, looked up at each request."""
     alias = payments_settings.LEXOFFICE_RATE_LIMIT_CACHE
     if alias:
-        return CacheRateLimiter(DEFAULT_MIN_INTERVAL, alias)
+        return CacheRateLimiter(CROSS_PROCESS_MIN_INTERVAL, alias)
     return shared_limiter
 
 

@@ -12,7 +12,7 @@ import os
 import dj_database_url
 
 from tests.settings import *  # noqa: F403
-from tests.settings import PAYMENTS
+from tests.settings import INSTALLED_APPS, PAYMENTS
 
 DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=0)}
 STORAGES = {
@@ -43,4 +43,9 @@ PAYMENTS = {
     "LEXOFFICE_API_KEY": os.environ["WORKER_LEXOFFICE_KEY"],
     "LEXOFFICE_RATE_LIMIT_CACHE": "shared",
 }
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+if os.environ.get("WORKER_TASK_BACKEND") == "rq":
+    INSTALLED_APPS = [*INSTALLED_APPS, "django_rq", "django_tasks_rq"]
+    RQ_QUEUES = {"default": {"URL": REDIS_URL}}
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend"}}
+else:
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

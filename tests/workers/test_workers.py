@@ -4,10 +4,9 @@ For each backend a site runs workers with (django-tasks-db's ``db_worker``, and
 django-tasks-rq's ``rqworker`` on Redis), the test issues invoices as the webhook
 does (delivery enqueued on commit, to that backend's queue) and enqueues every
 delivery a second time, as a retry racing the first would. Two worker processes
-drain the queue together: every
-invoice ends with one PDF, one email and one Lexoffice voucher (the workers share
-the Lexoffice limiter through Redis; tests/lexoffice/test_shared_limiter.py
-proves it holds).
+drain the queue together: every invoice ends with one PDF, one email and one
+Lexoffice voucher (the workers share the Lexoffice limiter through Redis;
+tests/lexoffice/test_shared_limiter.py proves it holds).
 """
 
 import os

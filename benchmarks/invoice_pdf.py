@@ -13,29 +13,15 @@ processes hold the cores.
 from __future__ import annotations
 
 import ctypes.util
-import statistics
 import time
-from collections.abc import Callable
 
-from benchmarks.support import count_queries, report, setup_django, test_database
-
-
-def cpu_ms(fn: Callable[[], object]) -> float:
-    start = time.process_time()
-    fn()
-    return (time.process_time() - start) * 1000
-
-
-def interleaved_medians(
-    first: Callable[[], object], second: Callable[[], object], repeat: int = 30
-) -> tuple[float, float]:
-    for _ in range(3):
-        first(), second()
-    samples = [(cpu_ms(first), cpu_ms(second)) for _ in range(repeat)]
-    return (
-        statistics.median(sample[0] for sample in samples),
-        statistics.median(sample[1] for sample in samples),
-    )
+from benchmarks.support import (
+    count_queries,
+    interleaved_medians,
+    report,
+    setup_django,
+    test_database,
+)
 
 
 def run() -> None:
@@ -54,9 +40,14 @@ def run() -> None:
         with transaction.atomic():
             invoice = issue_invoice(stripe_invoice(vat_ids=("ATU12345678",)))
         invoice = Invoice.objects.get(pk=invoice.pk)
-        floor, rendering = interleaved_medians(
-            lambda: HTML(string="<p></p>").write_pdf(), lambda: render_invoice_pdf(invoice)
+        medians = interleaved_medians(
+            {
+                "floor": lambda: HTML(string="<p></p>").write_pdf(),
+                "invoice": lambda: render_invoice_pdf(invoice),
+            },
+            clock=time.process_time,
         )
+        floor, rendering = medians["floor"], medians["invoice"]
         report("blank page (floor, CPU ms)", floor, floor)
         report(
             "invoice PDF (PDF/A-3b, one page, CPU ms)",

@@ -94,7 +94,7 @@ def _measure(fake, vendor: str) -> None:
 
     mail.outbox = []
     factory = RequestFactory()
-    runs = REPEAT + WARMUP + 1  # the samples, the warm-up and the statement count
+    runs = REPEAT + WARMUP + 2  # the samples, the warm-up, the statements, the SQL time
     sales = _completed_checkouts(fake, count=2 * runs + 1)
     first_sales, last_sales = sales[:runs], sales[runs : 2 * runs]
     duplicate = sales[-1]["checkout.session.completed"]
@@ -145,6 +145,7 @@ def _measure(fake, vendor: str) -> None:
         "stripe": lambda: retrieve_invoice(duplicate["data"]["object"]["invoice"]),
     }
     ms = interleaved_medians(variants, repeat=REPEAT, warmup=WARMUP)
+    sql_ms = {name: sql_time_ms(variants[name]) for name in variants if name != "stripe"}
     statements = {name: captured_queries(variants[name]) for name in variants if name != "stripe"}
     floor_ms = ms["floor"]
 
@@ -174,6 +175,7 @@ def _measure(fake, vendor: str) -> None:
     }
     for key, label in names.items():
         report(label, ms[key], floor_ms, len(statements[key]))
+        print(f"    of which waiting on the database: {sql_ms[key]:.2f} ms", flush=True)
     report("  (one Stripe API call alone, for scale)", ms["stripe"], floor_ms)
     for key, goal_ratio, goal_queries in GOALS:
         _verdict(names[key], ms[key] / floor_ms, goal_ratio, len(statements[key]), goal_queries)
@@ -182,6 +184,26 @@ def _measure(fake, vendor: str) -> None:
             print(f"-- {names[key]}: {len(sql)} statements", flush=True)
             for line in sql:
                 print(f"   {line[:160]}", flush=True)
+
+
+def sql_time_ms(fn) -> float:
+    """Wall time ``fn`` spends in the database driver (one run, after the sampling)."""
+    import time
+
+    from django.db import connection
+
+    spent = [0.0]
+
+    def timed(execute, sql, params, many, context):
+        start = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            spent[0] += time.perf_counter() - start
+
+    with connection.execute_wrapper(timed):
+        fn()
+    return spent[0] * 1000
 
 
 def _run_queued_access_links() -> int:

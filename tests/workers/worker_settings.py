@@ -22,12 +22,16 @@ STORAGES = {
     },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-MAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
-EMAIL_FILE_PATH = os.environ["WORKER_MAIL_DIR"]
-if "MAILERS" in globals():
-    MAILERS = {"default": {"BACKEND": MAIL_BACKEND, "OPTIONS": {"file_path": EMAIL_FILE_PATH}}}
+if "MAILERS" in globals():  # Django >= 6.1
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "OPTIONS": {"file_path": os.environ["WORKER_MAIL_DIR"]},
+        }
+    }
 else:
-    EMAIL_BACKEND = MAIL_BACKEND
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = os.environ["WORKER_MAIL_DIR"]
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14")
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},

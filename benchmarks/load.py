@@ -18,7 +18,9 @@ The two alternate (floor, webhook, floor, webhook), each round half its duration
 It prints events/s and the p50/p99 latency of both, and the ratio (goal >= 0.35x).
 The worker renders PDFs on the same cores as gunicorn from the first webhook round
 on; ``LOAD_WORKER_NICE=19`` runs it at the lowest CPU priority, closer to a site
-whose workers have hosts of their own. Then, once the worker has drained the queue, the integrity: one event row per event
+whose workers have hosts of their own.
+
+Then, once the worker has drained the queue, the integrity: one event row per event
 id sent, one invoice per paid Stripe invoice, gap-free numbers, every invoice
 delivered, and every guest's emailed access link answering 200.
 """

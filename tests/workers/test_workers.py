@@ -14,6 +14,7 @@ import subprocess
 import sys
 from email import message_from_string
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.db import connection, transaction
@@ -70,11 +71,15 @@ def worker_env(tmp_path, settings, fake_lexoffice, backend) -> dict[str, str]:
         },
     }
     database = connection.settings_dict
+    credentials = quote(database["USER"] or "", safe="")
+    if database["PASSWORD"]:
+        credentials += ":" + quote(database["PASSWORD"], safe="")
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.workers.worker_settings",
-        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/"
-        f"{database['NAME']}",
+        # The test database this process created, under its own name.
+        "DATABASE_URL": f"postgres://{credentials}@{database['HOST'] or 'localhost'}:"
+        f"{database['PORT'] or 5432}/{database['NAME']}",
         "WORKER_MEDIA_ROOT": str(media),
         "WORKER_MAIL_DIR": str(mail_dir),
         "WORKER_LEXOFFICE_URL": fake_lexoffice.url,

@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # The fake Stripe signs its webhooks with the secret the example settings expect.
 FAKE_STRIPE_WEBHOOK_SECRET := whsec_fake_stripe_demo
 
-.PHONY: demo test test-postgres lint bench install clean
+.PHONY: demo test test-postgres lint bench load worker install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -56,8 +56,23 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# First the benchmarks' smoke test (tiny sizes: they still run), then the benchmarks.
 bench: $(STAMP)
+	$(BIN)/python -m pytest -q -m bench tests/test_benchmarks.py
 	$(BIN)/python -m benchmarks
+
+# The example site under load: gunicorn on PostgreSQL with a django-tasks-db worker,
+# about 20 s of signed webhook events at concurrency 16, against a floor view, then
+# an integrity check. LOAD_DATABASE_URL names a database it may drop and recreate.
+LOAD_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/payments_load
+load: $(STAMP)
+	LOAD_DATABASE_URL=$(LOAD_DATABASE_URL) $(BIN)/python -m benchmarks.load
+
+# A task worker for the example site (TASKS_BACKEND=db: django-tasks-db's queue in
+# its database). Run it next to `TASKS_BACKEND=db make demo`.
+worker: $(STAMP)
+	cd example_project && TASKS_BACKEND=db ../$(BIN)/python manage.py migrate --noinput \
+		&& TASKS_BACKEND=db ../$(BIN)/python manage.py db_worker
 
 clean:
 	rm -rf $(VENV) .pytest_cache .tox build dist *.egg-info

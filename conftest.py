@@ -20,6 +20,7 @@ def _on_postgres() -> bool:
 
 
 def pytest_collection_modifyitems(config, items):
+    _skip_redis_tests_without_redis(items)
     if _on_postgres():
         return
     if os.environ.get("PAYMENTS_REQUIRE_POSTGRES") == "1":
@@ -29,6 +30,20 @@ def pytest_collection_modifyitems(config, items):
     skip = pytest.mark.skip(reason="needs PostgreSQL: run `make test-postgres`")
     for item in items:
         if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+def _skip_redis_tests_without_redis(items) -> None:
+    """Tests marked ``redis`` need a Redis server; in CI (which starts one) they must run."""
+    from tests.conftest_redis import REDIS_URL, redis_answers
+
+    if not any("redis" in item.keywords for item in items) or redis_answers():
+        return
+    if os.environ.get("CI") == "true":
+        raise pytest.UsageError(f"CI=true but Redis does not answer at {REDIS_URL}.")
+    skip = pytest.mark.skip(reason=f"needs Redis at {REDIS_URL} (REDIS_URL)")
+    for item in items:
+        if "redis" in item.keywords:
             item.add_marker(skip)
 
 

@@ -17,29 +17,15 @@ processes hold the cores.
 from __future__ import annotations
 
 import ctypes.util
-import statistics
 import time
-from collections.abc import Callable
 
-from benchmarks.support import count_queries, report, setup_django, test_database
-
-
-def cpu_ms(fn: Callable[[], object]) -> float:
-    start = time.process_time()
-    fn()
-    return (time.process_time() - start) * 1000
-
-
-def interleaved_medians(
-    first: Callable[[], object], second: Callable[[], object], repeat: int = 30
-) -> tuple[float, float]:
-    for _ in range(3):
-        first(), second()
-    samples = [(cpu_ms(first), cpu_ms(second)) for _ in range(repeat)]
-    return (
-        statistics.median(sample[0] for sample in samples),
-        statistics.median(sample[1] for sample in samples),
-    )
+from benchmarks.support import (
+    count_queries,
+    interleaved_medians,
+    report,
+    setup_django,
+    test_database,
+)
 
 
 def run() -> None:
@@ -57,38 +43,41 @@ def run() -> None:
     print(f"HarfBuzz subsetter: {subsetter or 'not found (install libharfbuzz-subset0)'}")
     with test_database():
         with transaction.atomic():
-            invoice = issue_invoice(stripe_invoice(vat_ids=("ATU12345678",)))
+            invoice = issue_invoice(stripe_invoice())
         invoice = Invoice.objects.get(pk=invoice.pk)
-        floor, rendering = interleaved_medians(
-            lambda: HTML(string="<p></p>").write_pdf(), lambda: render_invoice_pdf(invoice)
-        )
-        report("blank page (floor, CPU ms)", floor, floor)
-        report(
-            "invoice PDF (PDF/A-3b, one page, CPU ms)",
-            rendering,
-            floor,
-            count_queries(lambda: render_invoice_pdf(invoice)),
-        )
         with transaction.atomic():
             refund = {"id": "re_bench", "amount": 500, "created": None, "reason": None}
             credit_note = credit_refund(refund, invoice)
         credit_note = CreditNote.objects.select_related("invoice").get(pk=credit_note.pk)
-        invoice_again, credit_rendering = interleaved_medians(
-            lambda: render_invoice_pdf(invoice), lambda: render_credit_note_pdf(credit_note)
+        medians = interleaved_medians(
+            {
+                "floor": lambda: HTML(string="<p></p>").write_pdf(),
+                "invoice": lambda: render_invoice_pdf(invoice),
+                "without": lambda: pdf_without_e_invoice(invoice),
+                "credit_note": lambda: render_credit_note_pdf(credit_note),
+                "xml": invoice.e_invoice_xml,
+            },
+            clock=time.process_time,
+        )
+        floor, rendering = medians["floor"], medians["invoice"]
+        report("blank page (floor, CPU ms)", floor, floor)
+        report(
+            "invoice PDF (PDF/A-3b with e-invoice, one page, CPU ms)",
+            rendering,
+            floor,
+            count_queries(lambda: render_invoice_pdf(invoice)),
         )
         report(
-            "credit note PDF (vs the invoice PDF, CPU ms)",
-            credit_rendering,
-            invoice_again,
+            "invoice PDF without e-invoice (floor of the next, CPU ms)", medians["without"], floor
+        )
+        report("invoice PDF with Factur-X e-invoice (vs without)", rendering, medians["without"])
+        report("e-invoice XML alone (build + XSD, vs without)", medians["xml"], medians["without"])
+        report(
+            "credit note PDF with e-invoice (vs the invoice PDF, CPU ms)",
+            medians["credit_note"],
+            rendering,
             count_queries(lambda: render_credit_note_pdf(credit_note)),
         )
-        without, with_e_invoice = interleaved_medians(
-            lambda: pdf_without_e_invoice(invoice), lambda: render_invoice_pdf(invoice)
-        )
-        report("invoice PDF without e-invoice (floor, CPU ms)", without, without)
-        report("invoice PDF with Factur-X e-invoice (CPU ms)", with_e_invoice, without)
-        xml_alone = statistics.median(cpu_ms(invoice.e_invoice_xml) for _ in range(30))
-        report("e-invoice XML alone (build + XSD, CPU ms)", xml_alone, without)
 
 
 def pdf_without_e_invoice(invoice) -> bytes:

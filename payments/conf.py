@@ -35,6 +35,7 @@ DEFAULTS: dict[str, Any] = {
     "TAX_CALCULATION": "stripe_tax",  # or "tax_rates", or "none" (§19 UStG only)
     "TAX_RATES": [],
     "PRICES_INCLUDE_TAX": True,
+    "LEXOFFICE_RATE_LIMIT_CACHE": "",
     # Beyond the contract: where the access decorator sends visitors without the
     # feature ("" answers 403 instead of redirecting). A URL name or a path.
     "PRICING_URL": "",

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "payments",
+    "django_tasks_db",  # the worker tests' queue (tests/workers); unused elsewhere
 ]
 MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",

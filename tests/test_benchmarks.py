@@ -1,5 +1,7 @@
 """The benchmarks still run (tiny sizes, SQLite): ``make bench`` must not rot unseen.
 
+Marked ``bench``: ``make bench`` runs it before the benchmarks, ``make test`` does not.
+
 Only that they complete and report against their floor is checked here; the figures
 themselves are for ``make bench`` and never asserted.
 """
@@ -8,6 +10,10 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.bench
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -157,6 +157,33 @@ PAYMENTS = {
     "INVOICE_STORAGE": "invoices",
 }
 
+# Where invoice delivery and access-link emails run (TASKS_BACKEND):
+# - "immediate" (default): inside the request that enqueued them, after its commit.
+#   Zero set-up, for small sites and the demo.
+# - "db": django-tasks-db's queue in this database; run workers with `make worker`
+#   (manage.py db_worker).
+# - "rq": RQ on Redis (REDIS_URL); run workers with
+#   `manage.py rqworker --job-class django_tasks_rq.Job default`.
+# With workers, set CACHES' "shared" (REDIS_URL) so that Lexoffice's 2 requests/s
+# hold across all of them: PAYMENTS["LEXOFFICE_RATE_LIMIT_CACHE"] below.
+TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "immediate")
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if TASKS_BACKEND == "db":
+    INSTALLED_APPS.append("django_tasks_db")
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+elif TASKS_BACKEND == "rq":
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+    RQ_QUEUES = {"default": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0"}}
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend"}}
+elif TASKS_BACKEND != "immediate":
+    raise ValueError(f"TASKS_BACKEND must be immediate, db or rq, not {TASKS_BACKEND!r}")
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "shared": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL},
+    }
+    PAYMENTS["LEXOFFICE_RATE_LIMIT_CACHE"] = "shared"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -291,3 +291,18 @@ def check_sender_address(app_configs=None, **kwargs) -> list:
             id="payments.W002",
         )
     ]
+
+
+@register(TAG)
+def check_lexoffice_rate_limit_cache(app_configs=None, **kwargs) -> list:
+    alias = setting("LEXOFFICE_RATE_LIMIT_CACHE") if user_settings() is not None else ""
+    if not alias or alias in settings.CACHES:
+        return []
+    return [
+        Error(
+            f"PAYMENTS['LEXOFFICE_RATE_LIMIT_CACHE'] is {alias!r}, which is not a key of CACHES.",
+            hint="Name the cache (Redis or Memcached) that every web and task process "
+            "shares, or leave it empty for a limiter per process.",
+            id="payments.E040",
+        )
+    ]

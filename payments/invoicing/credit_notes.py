@@ -42,7 +42,7 @@ from django.utils import timezone
 from payments.conf import payments_settings
 from payments.einvoice.adapter import line_rates
 from payments.invoicing import snapshot
-from payments.invoicing.numbering import allocate_invoice_number
+from payments.invoicing.numbering import allocate_number
 from payments.models import CreditNote, Invoice
 from payments.services.stripe_api import stripe_client, stripe_time, to_dict
 from payments.services.subscriptions import find_subscription_record
@@ -150,7 +150,7 @@ def issue_once(
         return existing
     try:
         with transaction.atomic():
-            number, sequence = allocate_invoice_number(payments_settings.CREDIT_NOTE_NUMBER_PREFIX)
+            number, sequence = allocate_number(payments_settings.CREDIT_NOTE_NUMBER_PREFIX)
             # Built under the sequence lock: credits of this invoice committed by a
             # concurrent issuer are visible now, so the rest is computed right.
             fields = build(invoice)

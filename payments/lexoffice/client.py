@@ -23,6 +23,7 @@ starts again from the lookup.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from datetime import UTC, datetime
@@ -30,6 +31,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
+from django.core.cache import caches
 
 from payments.conf import payments_settings
 from payments.lexoffice.errors import (
@@ -48,6 +50,10 @@ DEFAULT_TIMEOUT = (5.0, 30.0)
 #: Lexoffice allows 2 requests/s. Spacing starts 0.55 s apart keeps any three
 #: consecutive requests more than a second apart even with some network jitter.
 DEFAULT_MIN_INTERVAL = 0.55
+#: Across processes the slots are wider: a request starts a little after its slot
+#: begins (a sleep's overshoot, a new connection), and any three requests of all
+#: processes must still arrive more than a second apart.
+CROSS_PROCESS_MIN_INTERVAL = 0.6
 #: How often a 429 is waited out before giving up on this attempt.
 DEFAULT_MAX_RATE_LIMIT_RETRIES = 4
 #: Without ``Retry-After``: wait this long after the first 429, doubling each time.
@@ -62,9 +68,9 @@ class RateLimiter:
     """Minimum spacing between request starts, shared by all threads of a process.
 
     Each thread reserves the next free slot under the lock and sleeps outside it,
-    so waiting threads do not block each other's bookkeeping. Several processes
-    (web workers, task workers) each have their own limiter and together can
-    exceed the limit; the 429 handling in ``LexofficeClient`` covers that.
+    so waiting threads do not block each other's bookkeeping. It holds within one
+    process only: with several (web workers, task workers) set
+    ``LEXOFFICE_RATE_LIMIT_CACHE`` so that :class:`CacheRateLimiter` spaces them all.
     """
 
     def __init__(self, min_interval: float) -> None:
@@ -81,8 +87,50 @@ class RateLimiter:
             time.sleep(start - now)
 
 
-#: The process-wide limiter every client uses unless given its own.
+class CacheRateLimiter:
+    """Minimum spacing between request starts across every process sharing a cache.
+
+    Time is cut into slots of ``min_interval`` seconds; a request claims the next
+    free slot that has not begun with the cache's atomic ``add`` (Redis ``SET NX``,
+    Memcached ``add``) and starts when it begins. One request per slot, started at
+    its boundary, keeps any three requests of all processes together at least two
+    intervals apart. The processes must share a clock (one machine, or NTP). A
+    request that still meets a 429 (a clock far off, another client on the same
+    key) is waited out by ``LexofficeClient`` as before.
+    """
+
+    def __init__(
+        self, min_interval: float, cache_alias: str, key: str = "payments:lexoffice:slot"
+    ) -> None:
+        self.min_interval = min_interval
+        self.cache_alias = cache_alias
+        self.key = key
+
+    def wait(self) -> None:
+        cache = caches[self.cache_alias]
+        slot = self._next_slot(0)
+        # A claimed slot's key lives a little longer than the slot itself.
+        while not cache.add(f"{self.key}:{slot}", 1, timeout=int(self.min_interval) + 60):
+            slot = self._next_slot(slot + 1)
+        delay = slot * self.min_interval - time.time()
+        if delay > 0:
+            time.sleep(delay)
+
+    def _next_slot(self, at_least: int) -> int:
+        return max(at_least, math.ceil(time.time() / self.min_interval))
+
+
+#: The process-wide limiter every client uses unless given its own or
+#: ``LEXOFFICE_RATE_LIMIT_CACHE`` is set.
 shared_limiter = RateLimiter(DEFAULT_MIN_INTERVAL)
+
+
+def configured_limiter() -> RateLimiter | CacheRateLimiter:
+    """The limiter the settings ask for, looked up at each request."""
+    alias = payments_settings.LEXOFFICE_RATE_LIMIT_CACHE
+    if alias:
+        return CacheRateLimiter(CROSS_PROCESS_MIN_INTERVAL, alias)
+    return shared_limiter
 
 
 def retry_after_seconds(response: requests.Response) -> float | None:
@@ -136,15 +184,19 @@ class LexofficeClient:
         api_base: str | None = None,
         api_key: str | None = None,
         timeout: tuple[float, float] = DEFAULT_TIMEOUT,
-        limiter: RateLimiter | None = None,
+        limiter: RateLimiter | CacheRateLimiter | None = None,
         max_rate_limit_retries: int = DEFAULT_MAX_RATE_LIMIT_RETRIES,
     ) -> None:
         self._api_base = api_base
         self._api_key = api_key
         self.timeout = timeout
-        self.limiter = limiter or shared_limiter
+        self._limiter = limiter
         self.max_rate_limit_retries = max_rate_limit_retries
         self._local = threading.local()
+
+    @property
+    def limiter(self) -> RateLimiter | CacheRateLimiter:
+        return self._limiter or configured_limiter()
 
     @property
     def api_base(self) -> str:
@@ -289,5 +341,5 @@ class LexofficeClient:
 
 
 #: The client ``book_invoice`` uses unless given one: settings at request time,
-#: the shared limiter, default timeouts.
+#: the configured limiter, default timeouts.
 default_client = LexofficeClient()

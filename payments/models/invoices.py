@@ -68,9 +68,9 @@ class InvoiceQuerySet(IssuedRecordQuerySet):
 class InvoiceNumberSequence(models.Model):
     """The last number handed out per prefix.
 
-    The row is locked (``SELECT ... FOR UPDATE``) inside the transaction that creates
-    the invoice, so concurrent webhooks queue for the next number and a rollback
-    gives the number back: numbers stay gap-free.
+    The row is incremented (``UPDATE ... RETURNING``, which locks it) inside the
+    transaction that creates the invoice, so concurrent webhooks queue for the next
+    number and a rollback gives the number back: numbers stay gap-free.
     """
 
     prefix = models.CharField(_("prefix"), max_length=20, unique=True)

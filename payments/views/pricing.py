@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from payments.conf import payments_settings
@@ -42,6 +46,38 @@ def tier_as_json(tier: SubscriptionTier) -> dict:
     }
 
 
+#: The page's feature labels, in the order it lists them.
+FEATURE_LABELS = {
+    "data": gettext_lazy("Data products"),
+    "reading": gettext_lazy("All articles"),
+    "ebooks": gettext_lazy("eBook downloads"),
+}
+
+
+def pricing_entries(tiers: Iterable[SubscriptionTier]) -> list[dict[str, Any]]:
+    """What the page shows of each tier, in plain strings.
+
+    Every label is translated once per page and shared by the tiers (at a hundred
+    tiers, translating per tier in the template was most of the page's time).
+    """
+    features = {name: str(label) for name, label in FEATURE_LABELS.items()}
+    intervals = {value: str(label) for value, label in SubscriptionTier.Interval.choices}
+    subscribe = gettext("Subscribe to %(name)s")
+    return [
+        {
+            "tier": tier,
+            "slug": tier.slug,
+            "name": tier.name,
+            "description": tier.description,
+            "price": price and f"{price} {intervals.get(tier.interval, tier.interval)}",
+            "features": [label for name, label in features.items() if tier.features[name]],
+            "subscribe": subscribe % {"name": tier.name},
+        }
+        for tier in tiers
+        for price in [display_price(tier.unit_amount, tier.currency)]
+    ]
+
+
 @ensure_csrf_cookie
 @allow_methods("GET", "HEAD")
 def pricing_page(request: HttpRequest) -> HttpResponse:
@@ -50,10 +86,8 @@ def pricing_page(request: HttpRequest) -> HttpResponse:
     A subscriber is pointed to ``manage-tier/`` instead: a second checkout would be
     refused (409) anyway.
     """
-    tiers = [
-        {"tier": tier, "price": display_price(tier.unit_amount, tier.currency)}
-        for tier in SubscriptionTier.objects.active()
-        if tier.stripe_price_id
-    ]
+    tiers = pricing_entries(
+        tier for tier in SubscriptionTier.objects.active() if tier.stripe_price_id
+    )
     subscribed = request.user.is_authenticated and has_active_subscription(request.user)
     return render(request, "payments/pricing.html", {"tiers": tiers, "subscribed": subscribed})

@@ -116,12 +116,8 @@ def _record_and_handle(event: StripeEvent) -> Outcome:
     if outcome == Outcome.PROCESSED and (rejection := rejection_before_handling(event)):
         raise rejection
     row = event_row(event, outcome)
-    try:
-        # The first statement of the transaction: on conflict the whole (empty)
-        # transaction rolls back, which is what a savepoint would give back too.
-        row.save(force_insert=True)
-    except IntegrityError as exc:
-        raise DuplicateEvent(event.id) from exc
+    if not _insert_unless_recorded(row):
+        raise DuplicateEvent(event.id)
     if outcome == Outcome.PROCESSED:
         handled = handler_for(event.type)(event)
         if handled is not None and handled != outcome:
@@ -135,11 +131,9 @@ def _reject(event: StripeEvent, rejection: PermanentEventError) -> Result:
     row = event_row(event, Outcome.REJECTED)
     row.reason = rejection.reason
     row.reason_detail = storable(rejection.detail)
-    try:
-        with transaction.atomic():
-            row.save(force_insert=True)
-    except IntegrityError:
-        return _log(event, Result.DUPLICATE)
+    with transaction.atomic():
+        if not _insert_unless_recorded(row):
+            return _log(event, Result.DUPLICATE)
     logger.warning(
         "Stripe event %s (%s) rejected (%s): %s",
         event.id,
@@ -148,6 +142,46 @@ def _reject(event: StripeEvent, rejection: PermanentEventError) -> Result:
         rejection.detail,
     )
     return Result.REJECTED
+
+
+def _insert_unless_recorded(row: StripeCheckoutEvent) -> bool:
+    """Insert ``row`` as the transaction's first statement; False if its event id exists.
+
+    One ``INSERT ... ON CONFLICT (event_id) DO NOTHING RETURNING``: a duplicate is
+    told apart by the missing returned id, without an error that would need a
+    savepoint or leave the transaction aborted. A concurrent delivery's insert waits
+    for the first one's transaction and then inserts nothing (or, if that rolled
+    back, inserts and processes).
+    """
+    connection = transaction.get_connection()  # the one whose atomic block guards
+    if not (
+        connection.features.can_return_columns_from_insert
+        and connection.features.supports_update_conflicts_with_target
+    ):  # no such statement (MySQL): the unique index's error is the answer
+        try:
+            row.save(force_insert=True)
+        except IntegrityError:
+            return False
+        return True
+    meta = StripeCheckoutEvent._meta
+    fields = [field for field in meta.concrete_fields if field is not meta.pk]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    params = [field.get_db_prep_save(field.pre_save(row, True), connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders}) "  # noqa: S608
+            f"ON CONFLICT ({quote(meta.get_field('event_id').column)}) DO NOTHING "
+            f"RETURNING {quote(meta.pk.column)}",
+            params,
+        )
+        inserted = cursor.fetchone()
+    if inserted is None:
+        return False
+    row.pk = inserted[0]
+    row._state.adding, row._state.db = False, connection.alias
+    return True
 
 
 def _record_failure(event: StripeEvent) -> None:

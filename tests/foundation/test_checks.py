@@ -184,6 +184,17 @@ def test_usable_invoice_number_prefix(priced_tiers, prefix):
     assert payments_messages(INVOICE_NUMBER_PREFIX=prefix) == []
 
 
+def test_a_rate_limit_cache_missing_from_caches_is_an_error(priced_tiers):
+    assert payments_messages(LEXOFFICE_RATE_LIMIT_CACHE="shared") == ["payments.E040"]
+    with override_settings(
+        CACHES={
+            "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+            "shared": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        }
+    ):
+        assert payments_messages(LEXOFFICE_RATE_LIMIT_CACHE="shared") == []
+
+
 def test_sender_address_defaulting_to_webmaster_at_localhost_warns(priced_tiers):
     with override_settings(DEFAULT_FROM_EMAIL="webmaster@localhost"):
         assert payments_messages() == ["payments.W002"]

@@ -32,6 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "INVOICE_STORAGE": "default",
     # Dotted path to ``(user) -> bool``; None: django-allauth if installed, else all.
     "EMAIL_IS_VERIFIED": None,
+    "ALLOW_PROMOTION_CODES": False,
     # Beyond the contract: where the access decorator sends visitors without the
     # feature ("" answers 403 instead of redirecting). A URL name or a path.
     "PRICING_URL": "",

@@ -43,6 +43,7 @@ from django.utils import timezone
 from payments.models import GuestSubscription
 from payments.services.guest_tokens import hash_token, new_token
 from payments.services.guests import (
+    access_link_page,
     manage_link,
     send_guest_access_email,
 )
@@ -104,5 +105,30 @@ def _store_token_and_send(guest: GuestSubscription, base_url: str) -> dict[str, 
     GuestSubscription.objects.filter(pk=guest.pk).update(token_hash=hash_token(token))
     language = buyer_language(guest.language)
     link = manage_link(token, language=language, base_url=base_url)
-    send_guest_access_email(guest, link=link, language=language)
+    lost_link_url = access_link_page(language=language, base_url=base_url)
+    send_guest_access_email(guest, link=link, language=language, lost_link_url=lost_link_url)
     return {"access_link_sent_at": timezone.now()}
+
+
+def guest_subscription_of(email: str) -> GuestSubscription | None:
+    """The guest subscription bought with ``email`` to send a link for: a paying one first."""
+    guests = GuestSubscription.objects.filter(email__iexact=email.strip())
+    return (
+        guests.granting_access().order_by("-created_at", "-pk").first()
+        or guests.order_by("-created_at", "-pk").first()
+    )
+
+
+def send_fresh_link(email: str, request: HttpRequest | None = None) -> bool:
+    """Email a fresh access link if ``email`` has a guest subscription; whether it had one.
+
+    The caller answers the same either way (``access-link/``) or says only that a
+    link went to the address (a second guest checkout): the link itself reaches
+    only the inbox.
+    """
+    guest = guest_subscription_of(email)
+    if guest is None:
+        logger.info("Access link requested for an address without a guest subscription")
+        return False
+    resend_access_link(guest, request)
+    return True

@@ -33,11 +33,12 @@ def tier_pricing(request: HttpRequest) -> JsonResponse:
 def tier_as_json(tier: SubscriptionTier) -> dict:
     return {
         "slug": tier.slug,
-        "name": tier.name,
-        "description": tier.description,
+        "name": tier.localized_name,
+        "description": tier.localized_description,
         "unit_amount": tier.unit_amount,
         "currency": tier.currency,
         "interval": tier.interval,
+        "trial_days": tier.trial_days,
         "features": tier.features,
     }
 

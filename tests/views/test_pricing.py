@@ -41,6 +41,7 @@ def test_tier_pricing_lists_active_tiers_by_position_in_the_contract_shape(clien
                 "unit_amount": 1490,
                 "currency": "eur",
                 "interval": "month",
+                "trial_days": 0,
                 "features": {"data": True, "reading": True, "ebooks": True},
             },
             {
@@ -50,6 +51,7 @@ def test_tier_pricing_lists_active_tiers_by_position_in_the_contract_shape(clien
                 "unit_amount": 990,
                 "currency": "eur",
                 "interval": "month",
+                "trial_days": 0,
                 "features": {"data": True, "reading": True, "ebooks": False},
             },
         ],
@@ -77,7 +79,7 @@ def test_pricing_page_shows_purchasable_tiers_with_localised_prices(client, tier
 
     assert response.status_code == 200
     page = response.content.decode()
-    assert "Reader" in page and "Premium" in page
+    assert "Leser" in page and "Premium" in page  # the German names under Accept-Language: de
     assert 'value="data"' not in page, "a tier without a price in this mode is not offered"
     assert "9,90 EUR" in page
     assert 'name="email"' in page, "guests are asked for their email"

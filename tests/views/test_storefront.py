@@ -101,6 +101,7 @@ def test_access_link_answers_a_stranger_the_same_page_and_sends_nothing(client, 
     unknown = client.post(ACCESS_LINK, {"email": "eve@example.com"})
 
     assert unknown.status_code == known.status_code == 200
+
     def strip(page, email):
         text = re.sub(r'name="csrfmiddlewaretoken" value="\w+"', "", page.content.decode())
         return text.replace(email, "EMAIL")

@@ -189,7 +189,10 @@ def manage_tier_preview(request: HttpRequest, inputs: Inputs) -> HttpResponse:
             "new_price": display_price(preview.tier.unit_amount, preview.tier.currency),
         },
     )
-    response["Referrer-Policy"] = "no-referrer"
+    if caller.by_token:
+        # The token is in this page's URL: keep it from other sites. Not "no-referrer":
+        # the confirm form's POST would then carry ``Origin: null`` and fail CSRF.
+        response["Referrer-Policy"] = "same-origin"
     return response
 
 

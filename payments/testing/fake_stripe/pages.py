@@ -71,24 +71,54 @@ def checkout_page(fake: FakeStripe, session_id: str) -> Page:
         if email or session["customer"]
         else '<input type="email" name="email" required>'
     )
+    text = _checkout_text(session.get("locale"))
     cancel = (
-        f'<p><a href="{escape(session["cancel_url"])}">Cancel and go back</a></p>'
+        f'<p><a href="{escape(session["cancel_url"])}">{text["cancel"]}</a></p>'
         if session["cancel_url"]
         else ""
     )
     body = f"""
-<h1>Subscribe</h1>
+<h1>{text["title"]}</h1>
 <table>{rows}</table>
 <form method="post">
-  <label>Email {email_field}</label>
-  <label>Name <input name="name"></label>
-  <label>Country <input name="country" value="DE" maxlength="2"></label>
-  <label>VAT ID (optional) <input name="vat_id"></label>
-  <button type="submit">Pay</button>
+  <label>{text["email"]} {email_field}</label>
+  <label>{text["name"]} <input name="name"></label>
+  <label>{text["country"]} <input name="country" value="DE" maxlength="2"></label>
+  <label>{text["vat_id"]} <input name="vat_id"></label>
+  <button type="submit">{text["pay"]}</button>
 </form>
 {cancel}
-<p class="note">Fake Stripe: no card is charged.</p>"""
+<p class="note">{text["note"]}</p>"""
     return Page(_document("Checkout", body))
+
+
+#: The hosted page speaks the session's ``locale`` as Stripe's does (English otherwise).
+CHECKOUT_TEXT = {
+    "en": {
+        "title": "Subscribe",
+        "email": "Email",
+        "name": "Name",
+        "country": "Country",
+        "vat_id": "VAT ID (optional)",
+        "pay": "Pay",
+        "cancel": "Cancel and go back",
+        "note": "Fake Stripe: no card is charged.",
+    },
+    "de": {
+        "title": "Abonnieren",
+        "email": "E-Mail",
+        "name": "Name",
+        "country": "Land",
+        "vat_id": "USt-IdNr. (optional)",
+        "pay": "Bezahlen",
+        "cancel": "Abbrechen und zurück",
+        "note": "Fake Stripe: Es wird keine Karte belastet.",
+    },
+}
+
+
+def _checkout_text(locale: str | None) -> dict[str, str]:
+    return CHECKOUT_TEXT.get((locale or "").split("-")[0], CHECKOUT_TEXT["en"])
 
 
 def pay(fake: FakeStripe, session_id: str, form: dict[str, Any]) -> Page:

@@ -61,9 +61,7 @@ def shop(live_server, fake_stripe, settings) -> dict[str, SubscriptionTier]:
     """The example site with the demo's tiers priced at the fake, webhooks wired."""
     settings.PAYMENTS = {**settings.PAYMENTS, "SITE_URL": live_server.url}
     import_module("payments.migrations.0002_default_tiers").create_default_tiers(django_apps, None)
-    import_module("payments.migrations.0005_tier_trials_and_german").translate_default_tiers(
-        django_apps, None
-    )
+    import_module("payments.migrations.0005_storefront").translate_default_tiers(django_apps, None)
     tiers = {}
     for tier in SubscriptionTier.objects.all():
         price = fake_stripe.create_price(PRICES[tier.slug], product_name=tier.name)

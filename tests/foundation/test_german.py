@@ -96,9 +96,7 @@ def test_the_committed_mo_holds_every_translation_of_the_po(po):
 def priced_tiers(db):
     """The migrated tiers (put back if a transactional test flushed them), priced."""
     import_module("payments.migrations.0002_default_tiers").create_default_tiers(django_apps, None)
-    import_module("payments.migrations.0005_tier_trials_and_german").translate_default_tiers(
-        django_apps, None
-    )
+    import_module("payments.migrations.0005_storefront").translate_default_tiers(django_apps, None)
     for tier in SubscriptionTier.objects.all():
         tier.unit_amount = 990
         tier.stripe_price_id_test = f"price_test_{tier.slug}"

@@ -11,7 +11,7 @@ from payments.models import SubscriptionTier
 from payments.testing.factories import GuestSubscriptionFactory, UserFactory
 
 DEFAULT_TIERS_MIGRATION = import_module("payments.migrations.0002_default_tiers")
-GERMAN_TIERS_MIGRATION = import_module("payments.migrations.0005_tier_trials_and_german")
+GERMAN_TIERS_MIGRATION = import_module("payments.migrations.0005_storefront")
 
 PRICES = {"data": 490, "reader": 990, "premium": 1490}
 

@@ -96,6 +96,40 @@ def test_access_link_emails_a_working_link_to_a_guest(client, guest):
     assert client.get(link_in(message), **JSON).json()["email"] == "ada@example.com"
 
 
+def test_the_link_the_buyer_had_keeps_working_beside_the_fresh_ones(guest):
+    buyer = _client("10.0.2.1")
+    for _ in range(3):  # a stranger asks for links for the buyer's address
+        _client("10.0.2.2").post(ACCESS_LINK, {"email": "ada@example.com"})
+
+    fresh = link_in(mail.outbox[-1])
+    older_fresh = link_in(mail.outbox[0])
+
+    assert buyer.get(MANAGE, {"token": GUEST_TOKEN}, **JSON).status_code == 200
+    assert buyer.get(fresh, **JSON).status_code == 200
+    assert buyer.get(older_fresh, **JSON).status_code == 404  # only the newest is added
+
+
+def test_a_link_sent_by_staff_revokes_every_earlier_one(client, guest):
+    from payments.services.access_links import resend_access_link
+
+    client.post(ACCESS_LINK, {"email": "ada@example.com"})
+    requested = link_in(mail.outbox[-1])
+    resend_access_link(GuestSubscription.objects.get(pk=guest.pk))
+
+    assert _client("10.0.3.1").get(MANAGE, {"token": GUEST_TOKEN}, **JSON).status_code == 404
+    assert _client("10.0.3.1").get(requested, **JSON).status_code == 404
+    assert _client("10.0.3.1").get(link_in(mail.outbox[-1]), **JSON).status_code == 200
+
+
+def test_a_session_opened_with_the_old_link_stays_when_a_fresh_one_is_sent(guest):
+    browser = _client("10.0.4.1")
+    browser.get(MANAGE, {"token": GUEST_TOKEN})
+
+    _client("10.0.4.2").post(ACCESS_LINK, {"email": "ada@example.com"})
+
+    assert browser.get(MANAGE, **JSON).json()["email"] == "ada@example.com"
+
+
 def test_access_link_answers_a_stranger_the_same_page_and_sends_nothing(client, guest):
     known = client.post(ACCESS_LINK, {"email": "ada@example.com"})
     unknown = client.post(ACCESS_LINK, {"email": "eve@example.com"})

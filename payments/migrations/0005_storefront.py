@@ -31,6 +31,11 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.AddField(
+            model_name='guestsubscription',
+            name='previous_token_hash',
+            field=models.CharField(blank=True, db_index=True, editable=False, max_length=64, verbose_name='previous access token hash'),
+        ),
+        migrations.AddField(
             model_name='subscriptiontier',
             name='description_de',
             field=models.TextField(blank=True, help_text='Empty: the description above.', verbose_name='description (German)'),

@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='guestsubscription',
             name='previous_token_hash',
-            field=models.CharField(blank=True, db_index=True, editable=False, max_length=64, verbose_name='previous access token hash'),
+            field=models.CharField(blank=True, db_default='', db_index=True, default='', editable=False, max_length=64, verbose_name='previous access token hash'),
         ),
         migrations.AddField(
             model_name='subscriptiontier',

@@ -117,7 +117,13 @@ class GuestSubscription(SubscriptionStateFields):
     #: The link the buyer had before asking ``access-link/`` for a fresh one: it keeps
     #: working beside the fresh one until staff send a new link (which revokes both).
     previous_token_hash = models.CharField(
-        _("previous access token hash"), max_length=64, blank=True, db_index=True, editable=False
+        _("previous access token hash"),
+        max_length=64,
+        blank=True,
+        default="",
+        db_default="",  # rows inserted by raw SQL (bulk loads) have no previous link
+        db_index=True,
+        editable=False,
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

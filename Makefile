@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # The fake Stripe signs its webhooks with the secret the example settings expect.
 FAKE_STRIPE_WEBHOOK_SECRET := whsec_fake_stripe_demo
 
-.PHONY: demo test test-postgres lint bench load worker install clean
+.PHONY: demo test test-postgres e2e lint bench load worker install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,12 @@ test: $(STAMP)
 test-postgres: $(STAMP)
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} \
 	PAYMENTS_REQUIRE_POSTGRES=1 $(BIN)/python -m pytest
+
+# The buyer's flows in headless Chromium (Debian's, never a downloaded one) against
+# the example site and the fake Stripe; screenshots of every step in e2e/screenshots/.
+e2e: $(STAMP)
+	env -u DATABASE_URL -u PAYMENTS_REQUIRE_POSTGRES $(BIN)/python -m pytest e2e \
+		--ds=e2e.settings -p no:cacheprovider
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

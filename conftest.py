@@ -58,3 +58,13 @@ def _forget_the_active_language():
     from django.utils import translation
 
     translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """The rate limits count in Django's cache: every test starts with none used."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -36,6 +36,7 @@ DEFAULTS: dict[str, Any] = {
     "TAX_RATES": [],
     "PRICES_INCLUDE_TAX": True,
     "LEXOFFICE_RATE_LIMIT_CACHE": "",
+    "ALLOW_PROMOTION_CODES": False,
     # Beyond the contract: where the access decorator sends visitors without the
     # feature ("" answers 403 instead of redirecting). A URL name or a path.
     "PRICING_URL": "",

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from payments.views import checkout, manage, portal, pricing
+from payments.views import access, checkout, manage, portal, pricing
 from payments.webhook_urls import urlpatterns as webhook_urlpatterns
 
 app_name = "payments"
@@ -17,5 +17,7 @@ urlpatterns = [
     path("checkout/canceled/", checkout.cancel, name="cancel"),
     path("stripe_customer_portal/", portal.customer_portal, name="customer_portal"),
     path("manage-tier/", manage.manage_tier, name="manage_tier"),
+    path("manage-tier/preview/", manage.manage_tier_preview, name="manage_tier_preview"),
+    path("access-link/", access.access_link, name="access_link"),
     *webhook_urlpatterns,
 ]

@@ -39,8 +39,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "payments",
+    # Before payments: the site's templates/payments/base.html wraps the app's pages.
     "demo",
+    "payments",
 ]
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -13,6 +13,7 @@ class SubscriptionTierAdmin(ActionPermissionMixin, admin.ModelAdmin):
         "unit_amount",
         "currency",
         "interval",
+        "trial_days",
         "stripe_price_id_test",
         "stripe_price_id_live",
         "position",
@@ -20,11 +21,12 @@ class SubscriptionTierAdmin(ActionPermissionMixin, admin.ModelAdmin):
     ]
     list_editable = ["position", "is_active"]
     list_filter = ["is_active", "interval"]
-    search_fields = ["slug", "name", "stripe_price_id_test", "stripe_price_id_live"]
+    search_fields = ["slug", "name", "name_de", "stripe_price_id_test", "stripe_price_id_live"]
     prepopulated_fields = {"slug": ["name"]}
     fieldsets = [
         (None, {"fields": ["name", "slug", "description", ("position", "is_active")]}),
-        (_("Price"), {"fields": [("unit_amount", "currency", "interval")]}),
+        (_("German"), {"fields": ["name_de", "description_de"]}),
+        (_("Price"), {"fields": [("unit_amount", "currency", "interval"), "trial_days"]}),
         (
             _("Stripe price IDs"),
             {

@@ -50,6 +50,10 @@ def eu_vat_id_of(country: str, tax_ids: Iterable[dict[str, Any]]) -> str:
     return ""
 
 
+#: Stripe's ``taxability_reason`` values of a sale taxed at a rate.
+TAXED_REASONS = frozenset({"standard_rated", "reduced_rated"})
+
+
 def decide_treatment(
     tax: int, reasons: Iterable[str], buyer: dict[str, Any], seller: dict[str, Any]
 ) -> TaxTreatment:
@@ -59,6 +63,9 @@ def decide_treatment(
     ``taxability_reason`` values, ``buyer`` and ``seller`` the invoice's snapshots.
     """
     reasons = set(reasons)
+    # Charged at a rate, even of nothing: a free trial's 0 € invoice is taxed at 19 %
+    # like the periods that follow it, which only the taxability reason tells.
+    charged = bool(tax) or bool(reasons & TAXED_REASONS)
     seller_country = (seller.get("country") or "DE").upper()
     country = (buyer.get("country") or "").upper()
     if seller.get("small_business"):
@@ -70,13 +77,13 @@ def decide_treatment(
     if not country:
         raise TreatmentUndecided("The buyer's billing country is unknown.")
     if country == seller_country:
-        if not tax:
+        if not charged:
             raise TreatmentUndecided(
                 f"No VAT was charged to a buyer in {country}, the seller's own country."
             )
         return TaxTreatment.DOMESTIC
     if country in EU_COUNTRIES:
-        if tax:
+        if charged:
             # VAT of the buyer's country (OSS), also for a business Stripe did
             # not reverse charge.
             return TaxTreatment.EU_CONSUMER

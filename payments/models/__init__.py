@@ -13,11 +13,12 @@ from payments.models.subscriptions import (
     PaymentFailureNotice,
     Subscription,
 )
-from payments.models.tiers import SubscriptionTier
+from payments.models.tiers import FEATURE_LABELS, SubscriptionTier
 
 __all__ = [
     "ACCESS_GRANTING_STATUSES",
     "CreditNote",
+    "FEATURE_LABELS",
     "Customer",
     "GuestSubscription",
     "IdentityEvent",

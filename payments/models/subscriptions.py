@@ -114,6 +114,17 @@ class GuestSubscription(SubscriptionStateFields):
     token_hash = models.CharField(
         _("access token hash"), max_length=64, unique=True, editable=False
     )
+    #: The link the buyer had before asking ``access-link/`` for a fresh one: it keeps
+    #: working beside the fresh one until staff send a new link (which revokes both).
+    previous_token_hash = models.CharField(
+        _("previous access token hash"),
+        max_length=64,
+        blank=True,
+        default="",
+        db_default="",  # rows inserted by raw SQL (bulk loads) have no previous link
+        db_index=True,
+        editable=False,
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

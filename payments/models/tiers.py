@@ -2,9 +2,17 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from payments.conf import payments_settings
+
+#: The features a tier can include, as buyers read them.
+FEATURE_LABELS = {
+    "data": _("Data products"),
+    "reading": _("Blog posts and articles"),
+    "ebooks": _("Ebook downloads"),
+}
 
 
 class SubscriptionTierQuerySet(models.QuerySet):
@@ -25,7 +33,13 @@ class SubscriptionTier(models.Model):
 
     slug = models.SlugField(_("slug"), max_length=50, unique=True)
     name = models.CharField(_("name"), max_length=100)
+    name_de = models.CharField(
+        _("name (German)"), max_length=100, blank=True, help_text=_("Empty: the name above.")
+    )
     description = models.TextField(_("description"), blank=True)
+    description_de = models.TextField(
+        _("description (German)"), blank=True, help_text=_("Empty: the description above.")
+    )
     unit_amount = models.PositiveIntegerField(
         _("price in minor units"), null=True, blank=True, help_text=_("e.g. 990 for 9.90 EUR")
     )
@@ -40,6 +54,11 @@ class SubscriptionTier(models.Model):
     includes_ebooks = models.BooleanField(_("includes ebooks"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
+    trial_days = models.PositiveSmallIntegerField(
+        _("trial days"),
+        default=0,
+        help_text=_("Checkout starts a free trial of this many days; 0: no trial."),
+    )
 
     objects = SubscriptionTierQuerySet.as_manager()
 
@@ -70,6 +89,29 @@ class SubscriptionTier(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    #: Languages with their own name and description columns (``name_<code>``).
+    TRANSLATED_LANGUAGES = ("de",)
+
+    def _in_language(self, field: str) -> str:
+        """``field`` in the active language, falling back to the default column."""
+        language = (get_language() or "").split("-")[0]
+        if language in self.TRANSLATED_LANGUAGES:
+            return getattr(self, f"{field}_{language}") or getattr(self, field)
+        return getattr(self, field)
+
+    @property
+    def localized_name(self) -> str:
+        return self._in_language("name")
+
+    @property
+    def localized_description(self) -> str:
+        return self._in_language("description")
+
+    @property
+    def feature_labels(self) -> list[str]:
+        """What the tier unlocks, as buyers read it (never the internal keys)."""
+        return [str(FEATURE_LABELS[name]) for name, on in self.features.items() if on]
 
     @property
     def stripe_price_id(self) -> str:

@@ -86,6 +86,21 @@ class AlreadySubscribed(PaymentsError):
     """The signed-in user already pays for a tier and should change it instead."""
 
 
+class GuestAlreadySubscribed(AlreadySubscribed):
+    """An anonymous buyer's email already has an active guest subscription."""
+
+    def __init__(self, email: str) -> None:
+        super().__init__(
+            _(
+                "%(email)s already has an active subscription. We have emailed a new "
+                "access link to that address: look in your inbox to manage the "
+                "subscription you have."
+            )
+            % {"email": email}
+        )
+        self.email = email
+
+
 @dataclass(frozen=True)
 class StartedCheckout:
     session_id: str
@@ -139,6 +154,11 @@ def has_active_subscription(user: AbstractBaseUser) -> bool:
         Subscription.objects.granting_access().filter(user=user).exists()
         or GuestSubscription.objects.granting_access().filter(user=user).exists()
     )
+
+
+def has_active_guest_subscription(email: str) -> bool:
+    """Whether a guest bought a tier with ``email`` that still grants access."""
+    return GuestSubscription.objects.granting_access().filter(email__iexact=email).exists()
 
 
 def ensure_customer(user: AbstractBaseUser) -> Customer:
@@ -203,7 +223,9 @@ def start_checkout(
         raise AlreadySubscribed(
             _("You already have an active subscription; change its tier instead.")
         )
-    params = _session_params(tier, request)
+    if user is None and email and has_active_guest_subscription(email):
+        raise GuestAlreadySubscribed(email)
+    params = _with_offers(_session_params(tier, request), tier)
     if user is not None:
         params["customer"] = ensure_customer(user).stripe_customer_id
         params["client_reference_id"] = str(user.pk)
@@ -252,6 +274,22 @@ def automatic_tax() -> dict[str, Any]:
     if payments_settings.TAX_CALCULATION == "stripe_tax":
         return {"automatic_tax": {"enabled": True}}
     return {}
+
+
+def _with_offers(params: dict[str, Any], tier: SubscriptionTier) -> dict[str, Any]:
+    """``params`` plus what the buyer is offered beyond the price: a trial, promotion codes.
+
+    A tier's ``trial_days`` becomes the subscription's trial; ``ALLOW_PROMOTION_CODES``
+    lets the buyer enter a code on Stripe's page.
+    """
+    offered = dict(params)
+    if tier.trial_days:
+        subscription_data = dict(params.get("subscription_data") or {})
+        subscription_data["trial_period_days"] = tier.trial_days
+        offered["subscription_data"] = subscription_data
+    if payments_settings.ALLOW_PROMOTION_CODES:
+        offered["allow_promotion_codes"] = True
+    return offered
 
 
 def stripe_locale(language: str) -> str:

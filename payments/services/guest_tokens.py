@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import secrets
 
+from django.db.models import Q
 from django.http import HttpRequest
 
 from payments.models import GuestSubscription
@@ -32,14 +33,32 @@ def hash_token(token: str) -> str:
 
 
 def find_guest_subscription(token: str | None) -> GuestSubscription | None:
-    """The guest subscription for ``token``, or None for a missing or unknown one."""
+    """The guest subscription for ``token``, or None for a missing or unknown one.
+
+    The current link and, after a request on ``access-link/``, the one before it
+    both open the subscription. The guest's ``presented_token_hash`` says which.
+    """
     if not token or len(token) > 200:
         return None
     digest = hash_token(token)
-    guest = GuestSubscription.objects.select_related("tier").filter(token_hash=digest).first()
-    if guest is None or not hmac.compare_digest(guest.token_hash, digest):
+    guest = (
+        GuestSubscription.objects.select_related("tier")
+        .filter(Q(token_hash=digest) | Q(previous_token_hash=digest))
+        .first()
+    )
+    if guest is None or not is_valid_hash(guest, digest):
         return None
+    guest.presented_token_hash = digest
     return guest
+
+
+def is_valid_hash(guest: GuestSubscription, digest: str) -> bool:
+    """Whether ``digest`` is the hash of one of the guest's working links (constant time)."""
+    current = hmac.compare_digest(guest.token_hash, digest)
+    previous = bool(guest.previous_token_hash) and hmac.compare_digest(
+        guest.previous_token_hash, digest
+    )
+    return current or previous
 
 
 def remember_guest(request: HttpRequest, guest: GuestSubscription) -> None:
@@ -50,7 +69,7 @@ def remember_guest(request: HttpRequest, guest: GuestSubscription) -> None:
     lose access too. The session key is cycled first, as on login, so a planted
     session cannot collect a guest's access (session fixation).
     """
-    remembered = [guest.pk, guest.token_hash]
+    remembered = [guest.pk, getattr(guest, "presented_token_hash", guest.token_hash)]
     if request.session.get(SESSION_KEY) != remembered:
         request.session.cycle_key()
         request.session[SESSION_KEY] = remembered
@@ -64,6 +83,6 @@ def remembered_guest(request: HttpRequest) -> GuestSubscription | None:
         return None
     guest_id, token_hash = remembered
     guest = GuestSubscription.objects.select_related("tier").filter(pk=guest_id).first()
-    if guest is None or not hmac.compare_digest(guest.token_hash, str(token_hash)):
+    if guest is None or not is_valid_hash(guest, str(token_hash)):
         return None
     return guest

@@ -65,9 +65,23 @@ def manage_link(token: str, *, language: str, base_url: str) -> str:
     return f"{base_url.rstrip('/')}{path}?{urlencode({'token': token})}"
 
 
-def send_guest_access_email(guest: GuestSubscription, *, link: str, language: str) -> None:
+def access_link_page(*, language: str, base_url: str) -> str:
+    """The absolute ``access-link/`` URL, where a lost link is replaced."""
+    with translation.override(language):
+        path = reverse("payments:access_link")
+    return f"{base_url.rstrip('/')}{path}"
+
+
+def send_guest_access_email(
+    guest: GuestSubscription, *, link: str, language: str, lost_link_url: str = ""
+) -> None:
     """Email the buyer the secret link; the token is in ``link`` and nowhere logged."""
-    context = {"guest": guest, "tier": guest.tier, "manage_url": link}
+    context = {
+        "guest": guest,
+        "tier": guest.tier,
+        "manage_url": link,
+        "lost_link_url": lost_link_url,
+    }
     with translation.override(language):
         subject = render_to_string("payments/email/guest_access_subject.txt", context)
         text = render_to_string("payments/email/guest_access.txt", context)

@@ -8,6 +8,9 @@ and a webhook arriving later with the same state changes nothing.
 from __future__ import annotations
 
 import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -23,6 +26,7 @@ from payments.models import (
     IdentityEvent,
     Invoice,
     Subscription,
+    SubscriptionTier,
 )
 from payments.services.checkout import purchasable_tier
 from payments.services.identity import record_identity_event
@@ -79,24 +83,80 @@ def subscriber_email(record: AnySubscription) -> str:
     return getattr(user, user.get_email_field_name(), "") or ""
 
 
-def change_tier(record: AnySubscription, tier_slug: Any) -> AnySubscription:
-    """Move the subscription to another tier's price, prorating the difference."""
+#: How a tier change is billed: the difference for the rest of the period goes on
+#: the next invoice (Stripe's default), which the preview shows before confirming.
+PRORATION_BEHAVIOR = "create_prorations"
+
+
+@dataclass(frozen=True)
+class ChangePreview:
+    """What Stripe will bill next if the subscription moves to ``tier`` now."""
+
+    tier: SubscriptionTier
+    amount_due: int
+    currency: str
+    next_payment_at: datetime | None
+    #: Pass back when confirming, so Stripe prorates to the same second it previewed.
+    proration_date: int
+
+
+def preview_change(record: AnySubscription, tier_slug: Any) -> ChangePreview:
+    """Ask Stripe's invoice preview what the switch costs; nothing changes."""
+    _ensure_not_ended(record)
+    tier = purchasable_tier(tier_slug)
+    if record.tier_id == tier.pk:
+        raise ManageRejected(_("This is already your tier."))
+    client = stripe_client()
+    item_id = _subscription_item_id(record)
+    proration_date = int(time.time())
+    invoice = to_dict(
+        client.v1.invoices.create_preview(
+            params={
+                "subscription": record.stripe_subscription_id,
+                "subscription_details": {
+                    "items": [{"id": item_id, "price": tier.stripe_price_id}],
+                    "proration_behavior": PRORATION_BEHAVIOR,
+                    "proration_date": proration_date,
+                },
+            }
+        )
+    )
+    next_attempt = invoice.get("next_payment_attempt")
+    return ChangePreview(
+        tier=tier,
+        amount_due=int(invoice.get("amount_due") or 0),
+        currency=str(invoice.get("currency") or tier.currency),
+        next_payment_at=datetime.fromtimestamp(next_attempt, UTC) if next_attempt else None,
+        proration_date=proration_date,
+    )
+
+
+def _subscription_item_id(record: AnySubscription) -> str:
+    current = stripe_client().v1.subscriptions.retrieve(record.stripe_subscription_id)
+    return current["items"]["data"][0]["id"]
+
+
+def change_tier(
+    record: AnySubscription, tier_slug: Any, proration_date: int | None = None
+) -> AnySubscription:
+    """Move the subscription to another tier's price, prorating the difference.
+
+    ``proration_date`` is the preview's, so the bill matches what was shown.
+    """
     _ensure_not_ended(record)
     tier = purchasable_tier(tier_slug)
     if record.tier_id == tier.pk:
         return record
-    client = stripe_client()
-    current = client.v1.subscriptions.retrieve(record.stripe_subscription_id)
-    item_id = current["items"]["data"][0]["id"]
+    item_id = _subscription_item_id(record)
     metadata = {"tier": tier.slug, "price_id": tier.stripe_price_id}
-    updated = client.v1.subscriptions.update(
-        record.stripe_subscription_id,
-        params={
-            "items": [{"id": item_id, "price": tier.stripe_price_id}],
-            "proration_behavior": "create_prorations",
-            "metadata": metadata,
-        },
-    )
+    params: dict[str, Any] = {
+        "items": [{"id": item_id, "price": tier.stripe_price_id}],
+        "proration_behavior": PRORATION_BEHAVIOR,
+        "metadata": metadata,
+    }
+    if proration_date:
+        params["proration_date"] = proration_date
+    updated = stripe_client().v1.subscriptions.update(record.stripe_subscription_id, params=params)
     logger.info("Subscription %s changed to tier %s", record.stripe_subscription_id, tier.slug)
     return _store(record, updated)
 

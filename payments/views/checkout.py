@@ -12,17 +12,21 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 
 from payments.models import SubscriptionTier
+from payments.services.access_links import send_fresh_link
 from payments.services.checkout import (
     AlreadySubscribed,
     CheckoutRejected,
+    GuestAlreadySubscribed,
     StartedCheckout,
     buyer_email,
     purchasable_tier,
     start_checkout,
     tier_for_configured_price,
 )
+from payments.services.rate_limits import access_link_limited
 from payments.services.stripe_api import stripe_client, to_dict
 from payments.views.common import (
+    TOO_MANY_REQUESTS,
     allow_methods,
     csrf_failure,
     json_error,
@@ -63,6 +67,8 @@ def tier_checkout(request: HttpRequest, inputs: Inputs) -> HttpResponse:
         return _started(tier, request, inputs.body.get("email"), email_required=True)
     except CheckoutRejected as error:
         return json_error(str(error), 400)
+    except GuestAlreadySubscribed as error:
+        return _link_instead(request, error)
     except AlreadySubscribed as error:
         return json_error(str(error), 409)
 
@@ -81,8 +87,18 @@ def checkout_session(request: HttpRequest, inputs: Inputs) -> HttpResponse:
         return _started(tier, request, query.get("email"), email_required=False)
     except CheckoutRejected as error:
         return json_error(str(error), 400)
+    except GuestAlreadySubscribed as error:
+        return _link_instead(request, error)
     except AlreadySubscribed as error:
         return json_error(str(error), 409)
+
+
+def _link_instead(request: HttpRequest, error: GuestAlreadySubscribed) -> JsonResponse:
+    """409, and the address gets a fresh access link (counted like ``access-link/``)."""
+    if access_link_limited(request, error.email):
+        return json_error(TOO_MANY_REQUESTS, 429)
+    send_fresh_link(error.email, request)
+    return json_error(str(error), 409)
 
 
 def _started(

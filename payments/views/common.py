@@ -17,10 +17,15 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 logger = logging.getLogger(__name__)
 
 View = Callable[..., HttpResponse]
+
+
+#: The answer past a rate limit (``payments.services.rate_limits``).
+TOO_MANY_REQUESTS = gettext_lazy("Too many requests. Please try again in an hour.")
 
 
 class MalformedBody(ValueError):

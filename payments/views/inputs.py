@@ -56,6 +56,16 @@ class TokenInput(forms.Form):
 class ManageInput(TokenInput):
     action = text(32)
     tier = text(SLUG_LENGTH)
+    #: The preview's second (Unix time), so the change is prorated as it was shown.
+    proration_date = forms.IntegerField(required=False, min_value=0, max_value=2**31 - 1)
+
+
+class PreviewInput(TokenInput):
+    tier = text(SLUG_LENGTH)
+
+
+class AccessLinkInput(forms.Form):
+    email = text(EMAIL_LENGTH)
 
 
 class SuccessInput(forms.Form):

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.utils.formats import date_format
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
-from payments.formatting import display_price
+from payments.formatting import display_price, money
 from payments.models import GuestSubscription, SubscriptionTier
-from payments.services import manage
+from payments.services import manage, rate_limits
 from payments.services.checkout import CheckoutRejected
 from payments.views.callers import (
     Caller,
@@ -25,13 +27,20 @@ from payments.views.callers import (
     without_token,
 )
 from payments.views.common import (
+    TOO_MANY_REQUESTS,
     allow_methods,
     csrf_failure,
     error_response,
     stripe_failure_as_502,
     wants_json,
 )
-from payments.views.inputs import Inputs, ManageInput, TokenInput, validated_input
+from payments.views.inputs import (
+    Inputs,
+    ManageInput,
+    PreviewInput,
+    TokenInput,
+    validated_input,
+)
 
 #: Stripe's subscription statuses, as the subscriber reads them.
 STATUS_LABELS = {
@@ -46,9 +55,19 @@ STATUS_LABELS = {
 }
 
 ACTIONS = {
-    "change": lambda record, body: manage.change_tier(record, body.get("tier")),
+    "change": lambda record, body: manage.change_tier(
+        record, body.get("tier"), body.get("proration_date")
+    ),
     "cancel": lambda record, body: manage.cancel_at_period_end(record),
     "resume": lambda record, body: manage.resume(record),
+}
+
+#: The line the page shows after each action (Django's messages framework).
+DONE_MESSAGES = {
+    "change": gettext_lazy("Your subscription now is %(tier)s."),
+    "cancel": gettext_lazy("Your subscription is canceled: it ends on %(date)s."),
+    "resume": gettext_lazy("Your subscription continues: it renews on %(date)s."),
+    "claim": gettext_lazy("The subscription is now part of your account."),
 }
 
 
@@ -71,14 +90,9 @@ def manage_tier(request: HttpRequest, inputs: Inputs) -> HttpResponse:
     csrf_applies = request.method == "POST" and (switching or needs_csrf_check(request, token))
     if csrf_applies and (rejected := csrf_failure(request, pages=True)):
         return rejected
-    try:
-        caller = identify(request, token, confirmed=switching)
-    except UnknownToken:
-        return error_response(request, _("This access link is not valid."), 404)
-    except NotIdentified:
-        return _ask_to_sign_in(request)
-    if caller.record is None:
-        return error_response(request, _("You have no subscription yet."), 404)
+    caller = _caller_or_refusal(request, token, confirmed=switching)
+    if isinstance(caller, HttpResponse):
+        return caller
     browser = not wants_json(request)
     if browser and caller.needs_confirmation:
         return _confirm_switch(request, caller, token)
@@ -87,10 +101,100 @@ def manage_tier(request: HttpRequest, inputs: Inputs) -> HttpResponse:
         if rejected is not None:
             return rejected
         if browser:
+            _tell_what_changed(request, body.get("action"), caller.record)
             return _see_other(without_token(request))
     elif browser and caller.by_token:
         return HttpResponseRedirect(without_token(request))
     return _answer(request, caller)
+
+
+def _caller_or_refusal(
+    request: HttpRequest, token: Any, *, confirmed: bool = False
+) -> Caller | HttpResponse:
+    """Who asks, or the answer for a stranger: 404 for an unknown link, 429 when guessing.
+
+    Every unknown token counts against the client's IP; past ``TOKEN_GUESS_RATE``
+    even a right one is refused for the rest of the hour, so guessing does not pay.
+    """
+    if token is not None and rate_limits.token_guessing_blocked(request):
+        return error_response(request, str(TOO_MANY_REQUESTS), 429)
+    try:
+        caller = identify(request, token, confirmed=confirmed)
+    except UnknownToken:
+        rate_limits.count_unknown_token(request)
+        return _invalid_link(request)
+    except NotIdentified:
+        return _ask_to_sign_in(request)
+    if caller.record is None:
+        return error_response(request, _("You have no subscription yet."), 404)
+    return caller
+
+
+def _invalid_link(request: HttpRequest) -> HttpResponse:
+    """404, pointing to ``access-link/`` where a lost or old link is replaced."""
+    message = _("This access link is not valid.")
+    if wants_json(request):
+        return error_response(request, message, 404)
+    return render(
+        request, "payments/error.html", {"message": message, "offer_new_link": True}, status=404
+    )
+
+
+def _tell_what_changed(request: HttpRequest, action: Any, record: manage.AnySubscription) -> None:
+    if action not in DONE_MESSAGES:
+        return
+    period_end = record.current_period_end
+    text = DONE_MESSAGES[action] % {
+        "tier": record.tier.localized_name if record.tier else "–",
+        "date": date_format(period_end, "DATE_FORMAT") if period_end else "–",
+    }
+    messages.success(request, text, fail_silently=True)
+
+
+@never_cache
+@allow_methods("GET", "HEAD")
+@validated_input(query=PreviewInput, pages=True)
+@stripe_failure_as_502(pages=True)
+def manage_tier_preview(request: HttpRequest, inputs: Inputs) -> HttpResponse:
+    """What switching to ``?tier=`` costs (Stripe's invoice preview); nothing changes.
+
+    JSON for API clients; for a browser, the page that shows the amount and asks to
+    confirm the change.
+    """
+    caller = _caller_or_refusal(request, inputs.query.get("token"))
+    if isinstance(caller, HttpResponse):
+        return caller
+    try:
+        preview = manage.preview_change(caller.record, inputs.query.get("tier"))
+    except (manage.ManageRejected, CheckoutRejected) as error:
+        return error_response(request, str(error), 400)
+    if wants_json(request):
+        return JsonResponse(
+            {
+                "tier": preview.tier.slug,
+                "amount_due": preview.amount_due,
+                "currency": preview.currency,
+                "next_payment_at": preview.next_payment_at.isoformat()
+                if preview.next_payment_at
+                else None,
+            }
+        )
+    response = render(
+        request,
+        "payments/confirm_change.html",
+        {
+            "preview": preview,
+            "subscription": caller.record,
+            # What Stripe will charge, VAT included whatever the list prices say.
+            "amount": money(preview.amount_due, preview.currency, get_language() or "en"),
+            "new_price": display_price(preview.tier.unit_amount, preview.tier.currency),
+        },
+    )
+    if caller.by_token:
+        # The token is in this page's URL: keep it from other sites. Not "no-referrer":
+        # the confirm form's POST would then carry ``Origin: null`` and fail CSRF.
+        response["Referrer-Policy"] = "same-origin"
+    return response
 
 
 #: The POST action that lets a token's guest replace what this session shows.

@@ -7,12 +7,13 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from payments.conf import payments_settings
 from payments.formatting import display_price
 from payments.models import SubscriptionTier
+from payments.models.tiers import FEATURE_LABELS
 from payments.services.checkout import has_active_subscription
 from payments.views.common import allow_methods
 
@@ -36,22 +37,15 @@ def tier_pricing(request: HttpRequest) -> JsonResponse:
 def tier_as_json(tier: SubscriptionTier) -> dict:
     return {
         "slug": tier.slug,
-        "name": tier.name,
-        "description": tier.description,
+        "name": tier.localized_name,
+        "description": tier.localized_description,
         "unit_amount": tier.unit_amount,
         "currency": tier.currency,
         "interval": tier.interval,
         "tax_behavior": payments_settings.tax_behavior,
+        "trial_days": tier.trial_days,
         "features": tier.features,
     }
-
-
-#: The page's feature labels, in the order it lists them.
-FEATURE_LABELS = {
-    "data": gettext_lazy("Data products"),
-    "reading": gettext_lazy("All articles"),
-    "ebooks": gettext_lazy("eBook downloads"),
-}
 
 
 def pricing_entries(tiers: Iterable[SubscriptionTier]) -> list[dict[str, Any]]:
@@ -67,15 +61,24 @@ def pricing_entries(tiers: Iterable[SubscriptionTier]) -> list[dict[str, Any]]:
         {
             "tier": tier,
             "slug": tier.slug,
-            "name": tier.name,
-            "description": tier.description,
+            "name": name,
+            "description": tier.localized_description,
             "price": price and f"{price} {intervals.get(tier.interval, tier.interval)}",
-            "features": [label for name, label in features.items() if tier.features[name]],
-            "subscribe": subscribe % {"name": tier.name},
+            "trial": trial_offer(tier.trial_days),
+            "features": [label for key, label in features.items() if tier.features[key]],
+            "subscribe": subscribe % {"name": name},
         }
         for tier in tiers
+        for name in [tier.localized_name]
         for price in [display_price(tier.unit_amount, tier.currency)]
     ]
+
+
+def trial_offer(days: int) -> str:
+    """ "Try 14 days free", or "" for a tier without a trial."""
+    if not days:
+        return ""
+    return ngettext("Try %(days)s day free", "Try %(days)s days free", days) % {"days": days}
 
 
 @ensure_csrf_cookie

@@ -101,6 +101,21 @@ def test_tier_price_ids_of_both_modes_are_editable(admin_client):
     assert {"stripe_price_id_test", "stripe_price_id_live"} <= set(form.fields)
 
 
+def test_tier_trial_and_german_texts_are_editable(admin_client):
+    tier = SubscriptionTierFactory()
+    url = reverse("admin:payments_subscriptiontier_change", args=[tier.pk])
+    form = admin_client.get(url).context["adminform"].form
+    assert {"trial_days", "name_de", "description_de"} <= set(form.fields)
+
+    data = {name: value for name, value in form.initial.items() if value is not None}
+    data.update(trial_days=14, name_de="Leser", description_de="Lesen.")
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    tier.refresh_from_db()
+    assert (tier.trial_days, tier.name_de) == (14, "Leser")
+
+
 def test_tier_position_and_active_flag_are_editable_in_the_list(admin_client):
     response = admin_client.get(reverse("admin:payments_subscriptiontier_changelist"))
     assert set(response.context["cl"].list_editable) == {"position", "is_active"}

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.db.models import Value
+from django.db.models.functions import Concat
 from django.test import override_settings
 
 from payments.models import SubscriptionTier
@@ -77,7 +79,8 @@ def test_seed_demo_names_an_unreachable_stripe(settings):
 @pytest.fixture
 def example_site():
     with override_settings(
-        INSTALLED_APPS=[*INSTALLED_APPS, "demo"],
+        # As in the example settings: demo first, so its payments/base.html wraps the app.
+        INSTALLED_APPS=[app for app in INSTALLED_APPS if app != "payments"] + ["demo", "payments"],
         ROOT_URLCONF="example_project.urls",
         PAYMENTS={**PAYMENTS, "PRICING_URL": "pricing"},
     ):
@@ -110,23 +113,63 @@ def test_a_guest_downloads_with_the_token_then_reads_through_the_session(example
 
 def test_pricing_page_lists_the_active_tiers_with_localized_prices(example_site, client):
     SubscriptionTier.objects.filter(slug="reader").update(unit_amount=990)
+    SubscriptionTier.objects.update(stripe_price_id_test=Concat(Value("price_"), "slug"))
     SubscriptionTier.objects.filter(slug="data").update(is_active=False)
     page = client.get("/de/pricing/").content.decode()
     assert "9,90\N{NO-BREAK SPACE}€ inkl. MwSt." in page
     assert "Premium" in page
-    assert "<h2>Data</h2>" not in page
+    assert "<h2>Daten</h2>" not in page
 
 
-def test_login_page_renders(example_site, client):
+def test_login_page_renders_without_developer_hints(example_site, client):
     UserFactory()
-    assert client.get("/en/accounts/login/").status_code == 200
+    response = client.get("/en/accounts/login/")
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "createsuperuser" not in page and "manage.py" not in page
+    assert 'href="/en/accounts/signup/"' in page
+    assert 'href="/en/payments/access-link/"' in page
+
+
+def test_a_visitor_signs_up_and_is_signed_in(example_site, client):
+    response = client.post(
+        "/en/accounts/signup/",
+        {
+            "username": "grace",
+            "email": "grace@example.com",
+            "password1": "a-long-passphrase-42",
+            "password2": "a-long-passphrase-42",
+        },
+    )
+    assert (response.status_code, response["Location"]) == (302, "/en/pricing/")
+    page = client.get("/en/").content.decode()
+    assert "grace" in page and "Log out" in page
+
+
+def test_every_page_has_the_shops_header(example_site, client):
+    for url in ("/en/", "/en/payments/access-link/", "/en/payments/checkout/success/"):
+        page = client.get(url).content.decode()
+        assert 'class="site-name"' in page, url  # the app's pages use the site's base
+        assert 'name="language" value="de"' in page, url
+        assert 'href="/en/payments/manage-tier/"' in page, url
+        assert "fake Stripe" not in page and "terminal" not in page, url
+
+
+def test_the_home_page_names_features_not_keys(example_site, client):
+    client.force_login(SubscriptionFactory(tier=tier("premium")).user)
+    page = client.get("/de/").content.decode()
+    assert "E-Book-Downloads" in page
+    assert "ebooks" not in page.split('class="features"')[1].split("</p>")[0]
 
 
 def test_pages_speak_german_under_de(example_site, client):
-    SubscriptionTier.objects.update(unit_amount=990)
+    SubscriptionTier.objects.update(
+        unit_amount=990, stripe_price_id_test=Concat(Value("price_"), "slug")
+    )
     page = client.get("/de/pricing/").content.decode()
-    assert "<h1>Preise</h1>" in page
+    assert "<h1>Abonnements</h1>" in page
     assert "monatlich" in page  # the app's own catalogue: the tier interval
+    assert "Preise" in page  # the shop's header
 
 
 def test_admin_speaks_german_under_de(example_site, admin_client):

@@ -96,6 +96,7 @@ def test_the_committed_mo_holds_every_translation_of_the_po(po):
 def priced_tiers(db):
     """The migrated tiers (put back if a transactional test flushed them), priced."""
     import_module("payments.migrations.0002_default_tiers").create_default_tiers(django_apps, None)
+    import_module("payments.migrations.0007_storefront").translate_default_tiers(django_apps, None)
     for tier in SubscriptionTier.objects.all():
         tier.unit_amount = 990
         tier.stripe_price_id_test = f"price_test_{tier.slug}"
@@ -107,7 +108,7 @@ def test_the_pricing_page_speaks_german_under_de(client, priced_tiers):
     page = client.get("/de/payments/pricing/").content.decode()
     assert "<h1>Abonnements</h1>" in page
     assert "Datenprodukte" in page
-    assert "Reader abonnieren" in page
+    assert "Leser abonnieren" in page  # the tier's German name
     assert "9,90\N{NO-BREAK SPACE}€ inkl. MwSt." in page
 
 

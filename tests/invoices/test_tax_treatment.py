@@ -16,6 +16,8 @@ def buyer(country: str, *tax_ids: tuple[str, str]) -> dict:
     ("tax", "reasons", "who", "seller", "treatment"),
     [
         (190, ["standard_rated"], buyer("DE"), SELLER, "domestic"),
+        (0, ["standard_rated"], buyer("DE"), SELLER, "domestic"),  # a free trial's 0 € invoice
+        (0, ["standard_rated"], buyer("AT"), SELLER, "eu_consumer"),  # likewise, OSS
         (190, ["standard_rated"], buyer("DE", ("eu_vat", "DE987654321")), SELLER, "domestic"),
         (200, ["standard_rated"], buyer("AT"), SELLER, "eu_consumer"),
         (0, ["reverse_charge"], buyer("AT", ("eu_vat", "ATU12345678")), SELLER, "reverse_charge"),

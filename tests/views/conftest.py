@@ -11,6 +11,7 @@ from payments.models import SubscriptionTier
 from payments.testing.factories import GuestSubscriptionFactory, UserFactory
 
 DEFAULT_TIERS_MIGRATION = import_module("payments.migrations.0002_default_tiers")
+GERMAN_TIERS_MIGRATION = import_module("payments.migrations.0007_storefront")
 
 PRICES = {"data": 490, "reader": 990, "premium": 1490}
 
@@ -23,6 +24,7 @@ def tiers(db) -> dict[str, SubscriptionTier]:
     migration's own function puts back what is missing.
     """
     DEFAULT_TIERS_MIGRATION.create_default_tiers(django_apps, None)
+    GERMAN_TIERS_MIGRATION.translate_default_tiers(django_apps, None)
     by_slug = {}
     for tier in SubscriptionTier.objects.all():
         tier.unit_amount = PRICES[tier.slug]

@@ -23,7 +23,7 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
-NAMES = ["tier", "email", "price_id", "session_id", "token", "action"]
+NAMES = ["tier", "email", "price_id", "session_id", "token", "action", "proration_date"]
 MEANINGFUL = [
     "reader",
     "premium",
@@ -37,6 +37,7 @@ MEANINGFUL = [
     "switch",
     "cs_test_1",
     "price_test_reader",
+    "1700000000",
 ]
 strings = st.one_of(
     st.sampled_from(MEANINGFUL),
@@ -63,8 +64,10 @@ GET_PATHS = [
     "/payments/checkout/canceled/",
     "/payments/stripe_customer_portal/",
     "/payments/manage-tier/",
+    "/payments/manage-tier/preview/",
+    "/payments/access-link/",
 ]
-POST_PATHS = ["/payments/tier/checkout/", "/payments/manage-tier/"]
+POST_PATHS = ["/payments/tier/checkout/", "/payments/manage-tier/", "/payments/access-link/"]
 
 
 def assert_answered(response):

@@ -42,6 +42,7 @@ def test_tier_pricing_lists_active_tiers_by_position_in_the_contract_shape(clien
                 "currency": "eur",
                 "interval": "month",
                 "tax_behavior": "inclusive",
+                "trial_days": 0,
                 "features": {"data": True, "reading": True, "ebooks": True},
             },
             {
@@ -52,6 +53,7 @@ def test_tier_pricing_lists_active_tiers_by_position_in_the_contract_shape(clien
                 "currency": "eur",
                 "interval": "month",
                 "tax_behavior": "inclusive",
+                "trial_days": 0,
                 "features": {"data": True, "reading": True, "ebooks": False},
             },
         ],
@@ -85,7 +87,7 @@ def test_pricing_page_shows_purchasable_tiers_with_localised_prices(client, tier
 
     assert response.status_code == 200
     page = response.content.decode()
-    assert "Reader" in page and "Premium" in page
+    assert "Leser" in page and "Premium" in page  # the German names under Accept-Language: de
     assert 'value="data"' not in page, "a tier without a price in this mode is not offered"
     assert "9,90\N{NO-BREAK SPACE}€ inkl. MwSt." in page  # PAngV: the final price, said so
     assert 'name="email"' in page, "guests are asked for their email"

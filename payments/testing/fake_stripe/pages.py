@@ -71,49 +71,86 @@ def checkout_page(fake: FakeStripe, session_id: str) -> Page:
         if email or session["customer"]
         else '<input type="email" name="email" required>'
     )
+    text = _checkout_text(session.get("locale"))
     cancel = (
-        f'<p><a href="{escape(session["cancel_url"])}">Cancel and go back</a></p>'
+        f'<p><a href="{escape(session["cancel_url"])}">{text["cancel"]}</a></p>'
         if session["cancel_url"]
         else ""
     )
     body = f"""
-<h1>Subscribe</h1>
+<h1>{text["title"]}</h1>
 <table>{rows}</table>
 <form method="post">
-  <label>Email {email_field}</label>
-  {_buyer_fields(session)}
-  <button type="submit">Pay</button>
+  <label>{text["email"]} {email_field}</label>
+  {_buyer_fields(session, text)}
+  <button type="submit">{text["pay"]}</button>
 </form>
 {cancel}
-<p class="note">Fake Stripe: no card is charged.</p>"""
+<p class="note">{text["note"]}</p>"""
     return Page(_document("Checkout", body))
 
 
+#: The hosted page speaks the session's ``locale`` as Stripe's does (English otherwise).
+CHECKOUT_TEXT = {
+    "en": {
+        "title": "Subscribe",
+        "email": "Email",
+        "name": "Name",
+        "line1": "Address line 1",
+        "line2": "Address line 2 (optional)",
+        "postal_code": "Postal code",
+        "city": "City",
+        "country": "Country",
+        "business": "I'm purchasing as a business",
+        "business_name": "Business name",
+        "vat_id": "VAT ID (EU)",
+        "pay": "Pay",
+        "cancel": "Cancel and go back",
+        "note": "Fake Stripe: no card is charged.",
+    },
+    "de": {
+        "title": "Abonnieren",
+        "email": "E-Mail",
+        "name": "Name",
+        "line1": "Adresszeile 1",
+        "line2": "Adresszeile 2 (optional)",
+        "postal_code": "Postleitzahl",
+        "city": "Ort",
+        "country": "Land",
+        "business": "Ich kaufe als Unternehmen",
+        "business_name": "Name des Unternehmens",
+        "vat_id": "USt-IdNr. (EU)",
+        "pay": "Bezahlen",
+        "cancel": "Abbrechen und zurück",
+        "note": "Fake Stripe: Es wird keine Karte belastet.",
+    },
+}
 #: The billing address fields the page asks for with ``billing_address_collection=required``.
-ADDRESS_FIELDS = (
-    ("line1", "Address line 1", True),
-    ("line2", "Address line 2 (optional)", False),
-    ("postal_code", "Postal code", True),
-    ("city", "City", True),
-)
+ADDRESS_FIELDS = (("line1", True), ("line2", False), ("postal_code", True), ("city", True))
 
 
-def _buyer_fields(session: StripeObject) -> str:
+def _checkout_text(locale: str | None) -> dict[str, str]:
+    return CHECKOUT_TEXT.get((locale or "").split("-")[0], CHECKOUT_TEXT["en"])
+
+
+def _buyer_fields(session: StripeObject, text: dict[str, str]) -> str:
     """Only what the session asked for: the country always (for the card), the name
     and full billing address when required, a tax ID when tax ID collection is on."""
     fields = []
     if session["billing_address_collection"] == "required":
-        fields.append('<label>Name <input name="name" required></label>')
+        fields.append(f'<label>{text["name"]} <input name="name" required></label>')
         fields += [
-            f'<label>{label} <input name="{name}"{" required" if needed else ""}></label>'
-            for name, label, needed in ADDRESS_FIELDS
+            f'<label>{text[name]} <input name="{name}"{" required" if needed else ""}></label>'
+            for name, needed in ADDRESS_FIELDS
         ]
-    fields.append('<label>Country <input name="country" value="DE" maxlength="2" required></label>')
+    fields.append(
+        f'<label>{text["country"]} <input name="country" value="DE" maxlength="2" required></label>'
+    )
     if session["_tax"]["tax_id_collection"]:
         fields.append(
-            '<label>I\'m purchasing as a business <input type="checkbox" name="business"></label>'
-            '<label>Business name <input name="business_name"></label>'
-            '<label>VAT ID (EU) <input name="vat_id"></label>'
+            f'<label>{text["business"]} <input type="checkbox" name="business"></label>'
+            f'<label>{text["business_name"]} <input name="business_name"></label>'
+            f'<label>{text["vat_id"]} <input name="vat_id"></label>'
         )
     return "\n  ".join(fields)
 
@@ -137,7 +174,7 @@ def pay(fake: FakeStripe, session_id: str, form: dict[str, Any]) -> Page:
 def _missing_fields(session: StripeObject, form: dict[str, Any]) -> list[str]:
     required = ["country"]
     if session["billing_address_collection"] == "required":
-        required += ["name", *(name for name, _, needed in ADDRESS_FIELDS if needed)]
+        required += ["name", *(name for name, needed in ADDRESS_FIELDS if needed)]
     return [name for name in required if not str(form.get(name) or "").strip()]
 
 
@@ -148,7 +185,7 @@ def _customer_details(session: StripeObject, form: dict[str, Any]) -> dict[str, 
         details["name"] = name
     address = {"country": str(form.get("country") or "").upper() or None}
     if session["billing_address_collection"] == "required":
-        address |= {key: form.get(key) or None for key, _, _ in ADDRESS_FIELDS}
+        address |= {key: form.get(key) or None for key, _ in ADDRESS_FIELDS}
     details["address"] = address
     if session["_tax"]["tax_id_collection"] and form.get("vat_id"):
         details["tax_id_data"] = [{"type": "eu_vat", "value": form["vat_id"].replace(" ", "")}]

@@ -32,7 +32,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from payments.testing.fake_stripe import pages, refunds
+from payments.testing.fake_stripe import pages, previews, refunds
 from payments.testing.fake_stripe import tax as fake_tax
 from payments.testing.fake_stripe.params import parse_form
 from payments.testing.fake_stripe.state import (
@@ -714,6 +714,14 @@ def _list_credit_notes(state, params, livemode):
 @_route("GET", f"credit_notes/{_ID}")
 def _retrieve_credit_note(state, params, livemode, id):  # noqa: A002
     return state.retrieve("credit_note", id)
+
+
+# -- invoice previews (previews.py) -------------------------------------------------------
+
+
+@_route("POST", "invoices/create_preview")
+def _create_invoice_preview(state, params, livemode):
+    return previews.create_preview(state, params)
 
 
 # -- HTTP ----------------------------------------------------------------------------------

@@ -520,6 +520,9 @@ class FakeStripeState:
     def _create_subscription(self, session: StripeObject, customer: StripeObject) -> StripeObject:
         now = int(time.time())
         subscription_id = new_id("sub")
+        # subscription_data[trial_period_days]: the first period is the free trial.
+        trial_days = as_int(session["_subscription_data"], "trial_period_days", default=0)
+        trial_end = now + trial_days * 86400 if trial_days else None
         items = []
         tax = session["_tax"]
         for index, line in enumerate(session["_line_items"]):
@@ -531,7 +534,7 @@ class FakeStripeState:
                     "object": "subscription_item",
                     "created": now,
                     "current_period_start": now,
-                    "current_period_end": period_end(now, price["recurring"]),
+                    "current_period_end": trial_end or period_end(now, price["recurring"]),
                     "discounts": [],
                     "metadata": {},
                     "price": price,
@@ -566,9 +569,9 @@ class FakeStripeState:
                 "livemode": session["livemode"],
                 "metadata": dict(session["_subscription_data"].get("metadata") or {}),
                 "start_date": now,
-                "status": "active",
-                "trial_end": None,
-                "trial_start": None,
+                "status": "trialing" if trial_end else "active",
+                "trial_end": trial_end,
+                "trial_start": now if trial_end else None,
             }
         )
 
@@ -782,14 +785,17 @@ class FakeStripeState:
         customer: StripeObject,
     ) -> StripeObject:
         price = item["price"]
-        amount = price["unit_amount"] * item["quantity"]
         product = self.get("product", price["product"])
+        # A trial's first invoice bills nothing, as Stripe's does ("Trial period for ...").
+        trialing = subscription["status"] == "trialing"
+        amount = 0 if trialing else price["unit_amount"] * item["quantity"]
+        description = f"{item['quantity']} × {product['name']}"
         return {
             "id": new_id("il"),
             "object": "line_item",
             "amount": amount,
             "currency": price["currency"],
-            "description": f"{item['quantity']} × {product['name']}",
+            "description": f"Trial period for {product['name']}" if trialing else description,
             "discount_amounts": [],
             "discountable": True,
             "discounts": [],

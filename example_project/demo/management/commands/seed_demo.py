@@ -18,6 +18,9 @@ from payments.exceptions import PaymentsImproperlyConfigured
 from payments.models import SubscriptionTier
 from payments.services.stripe_api import stripe_client
 
+#: The demo's Data tier starts with a free trial, so the trial can be tried by hand.
+DEMO_TRIAL_DAYS = {"data": 14}
+
 #: (unit_amount in cents, currency, interval) per tier slug.
 DEMO_PRICES = {
     "data": (490, "eur", "month"),
@@ -54,7 +57,16 @@ class Command(BaseCommand):
                 raise CommandError(f"Stripe refused the price for {slug!r}: {exc}") from exc
             tier.unit_amount, tier.currency, tier.interval = amount, currency, interval
             tier.stripe_price_id_test = price_id
-            tier.save(update_fields=["unit_amount", "currency", "interval", "stripe_price_id_test"])
+            tier.trial_days = DEMO_TRIAL_DAYS.get(slug, tier.trial_days)
+            tier.save(
+                update_fields=[
+                    "unit_amount",
+                    "currency",
+                    "interval",
+                    "stripe_price_id_test",
+                    "trial_days",
+                ]
+            )
             self.stdout.write(
                 f"{slug}: {amount / 100:.2f} {currency.upper()}/{interval} {price_id}"
             )

@@ -176,7 +176,9 @@ def decide_treatment(
 ) -> str:
     reasons = (entry["reason"] for entry in snapshot.tax_entries(stripe_invoice))
     try:
-        treatment = tax.decide_treatment(tax_amount, filter(None, reasons), buyer, seller)
+        treatment = tax.decide_treatment(
+            tax_amount, filter(None, reasons), buyer, seller, total=total
+        )
     except tax.TreatmentUndecided as undecided:
         raise InvoiceWithheld(str(undecided)) from undecided
     problem = tax.missing_address(buyer["postal_address"], buyer["name"], total, treatment)

@@ -55,17 +55,23 @@ TAXED_REASONS = frozenset({"standard_rated", "reduced_rated"})
 
 
 def decide_treatment(
-    tax: int, reasons: Iterable[str], buyer: dict[str, Any], seller: dict[str, Any]
+    tax: int,
+    reasons: Iterable[str],
+    buyer: dict[str, Any],
+    seller: dict[str, Any],
+    *,
+    total: int | None = None,
 ) -> TaxTreatment:
     """The treatment for a sale, or ``TreatmentUndecided`` with the reason.
 
     ``tax`` is the VAT Stripe charged (minor units), ``reasons`` its
-    ``taxability_reason`` values, ``buyer`` and ``seller`` the invoice's snapshots.
+    ``taxability_reason`` values, ``buyer`` and ``seller`` the invoice's snapshots,
+    ``total`` what the invoice charges.
     """
     reasons = set(reasons)
-    # Charged at a rate, even of nothing: a free trial's 0 € invoice is taxed at 19 %
-    # like the periods that follow it, which only the taxability reason tells.
-    charged = bool(tax) or bool(reasons & TAXED_REASONS)
+    # A free trial's 0 € invoice is taxed at the rate of the periods that follow it,
+    # which only its taxability reason tells (tax on nothing is nothing).
+    charged = bool(tax) or (total == 0 and bool(reasons & TAXED_REASONS))
     seller_country = (seller.get("country") or "DE").upper()
     country = (buyer.get("country") or "").upper()
     if seller.get("small_business"):

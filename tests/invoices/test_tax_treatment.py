@@ -16,8 +16,6 @@ def buyer(country: str, *tax_ids: tuple[str, str]) -> dict:
     ("tax", "reasons", "who", "seller", "treatment"),
     [
         (190, ["standard_rated"], buyer("DE"), SELLER, "domestic"),
-        (0, ["standard_rated"], buyer("DE"), SELLER, "domestic"),  # a free trial's 0 € invoice
-        (0, ["standard_rated"], buyer("AT"), SELLER, "eu_consumer"),  # likewise, OSS
         (190, ["standard_rated"], buyer("DE", ("eu_vat", "DE987654321")), SELLER, "domestic"),
         (200, ["standard_rated"], buyer("AT"), SELLER, "eu_consumer"),
         (0, ["reverse_charge"], buyer("AT", ("eu_vat", "ATU12345678")), SELLER, "reverse_charge"),
@@ -38,6 +36,14 @@ def buyer(country: str, *tax_ids: tuple[str, str]) -> dict:
 )
 def test_each_treatment_needs_its_own_evidence(tax, reasons, who, seller, treatment):
     assert decide_treatment(tax, reasons, who, seller) == treatment
+
+
+@pytest.mark.parametrize(("country", "treatment"), [("DE", "domestic"), ("AT", "eu_consumer")])
+def test_a_free_trials_zero_invoice_is_taxed_by_its_taxability_reason(country, treatment):
+    assert decide_treatment(0, ["standard_rated"], buyer(country), SELLER, total=0) == treatment
+    # Something charged without tax is not a taxed sale, whatever the reason says.
+    with pytest.raises(TreatmentUndecided):
+        decide_treatment(0, ["standard_rated"], buyer(country), SELLER, total=1000)
 
 
 @pytest.mark.parametrize(

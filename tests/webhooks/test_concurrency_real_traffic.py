@@ -13,13 +13,13 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import django
 import pytest
 from django.core import mail
 
 from payments.models import GuestSubscription, Invoice, StripeEventFailure
 from payments.services.access_links import deliver_access_link
 from payments.services.guest_tokens import hash_token
+from tests.mail_backends import use_mail_backend
 from tests.webhooks import stripe_events as se
 from tests.webhooks.test_concurrency import deliver_at_once
 
@@ -30,11 +30,7 @@ UPDATES = 8
 
 @pytest.fixture
 def slow_mail(settings):
-    backend = "tests.webhooks.slow_mail.EmailBackend"
-    if django.VERSION >= (6, 1):
-        settings.MAILERS = {"default": {"BACKEND": backend}}
-    else:
-        settings.EMAIL_BACKEND = backend
+    use_mail_backend(settings, "tests.webhooks.slow_mail.EmailBackend")
 
 
 def test_updates_racing_the_access_link_leave_one_working_link(

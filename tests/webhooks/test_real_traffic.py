@@ -19,6 +19,7 @@ from payments.models import (
     Subscription,
 )
 from payments.testing.factories import GuestSubscriptionFactory, SubscriptionFactory
+from tests.mail_backends import use_mail_backend
 from tests.webhooks import stripe_events as se
 
 pytestmark = pytest.mark.django_db
@@ -434,12 +435,12 @@ class TestPaymentFailureRetry:
             webhook(event)
         invoice = fake_stripe.state.retrieve("invoice", events[2]["data"]["object"]["id"])
         mail.outbox.clear()
-        settings.EMAIL_BACKEND = "tests.webhooks.failing_mail.EmailBackend"
+        use_mail_backend(settings, "tests.webhooks.failing_mail.EmailBackend")
         webhook(se.event("invoice.payment_failed", invoice))
         notice = PaymentFailureNotice.objects.get()
         assert notice.emailed_at is None and "mail server down" in notice.email_error
 
-        settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+        use_mail_backend(settings, "django.core.mail.backends.locmem.EmailBackend")
         out = StringIO()
         call_command("deliver_invoices", stdout=out)
 

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from payments.admin.invoices import InvoiceAdmin, _state, e_invoice_download
+from payments.admin.invoices import InvoiceAdmin, _state, e_invoice_download, pdf_download
 from payments.admin.permissions import CHANGE_MODEL, ActionPermissionMixin
 from payments.formatting import money
 from payments.invoicing.delivery import (
@@ -183,16 +183,8 @@ class CreditNoteAdmin(ActionPermissionMixin, ReadOnly, admin.ModelAdmin):
         credit_note = get_object_or_404(CreditNote, pk=pk)
         if not self.has_view_permission(request, credit_note):
             raise PermissionDenied
-        if not credit_note.pdf:
-            run_credit_note_step(credit_note.pk, CREDIT_NOTE_PDF)
-            credit_note.refresh_from_db()
-        if not credit_note.pdf:
-            raise Http404(credit_note.pdf_error or "The PDF could not be made.")
-        return FileResponse(
-            credit_note.pdf.open("rb"),
-            as_attachment=True,
-            filename=credit_note.pdf_filename,
-            content_type="application/pdf",
+        return pdf_download(
+            credit_note, lambda: run_credit_note_step(credit_note.pk, CREDIT_NOTE_PDF)
         )
 
     def download_xml_view(self, request: HttpRequest, pk: int) -> HttpResponse:

@@ -7,6 +7,8 @@ add, change or delete; it shows what was delivered and repairs what was not
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -151,17 +153,7 @@ class InvoiceAdmin(ActionPermissionMixin, admin.ModelAdmin):
         invoice = get_object_or_404(Invoice, pk=pk)
         if not self.has_view_permission(request, invoice):
             raise PermissionDenied
-        if not invoice.pdf:
-            run_step(invoice.pk, PDF)
-            invoice.refresh_from_db()
-        if not invoice.pdf:
-            raise Http404(invoice.pdf_error or "The PDF could not be made.")
-        return FileResponse(
-            invoice.pdf.open("rb"),
-            as_attachment=True,
-            filename=invoice.pdf_filename,
-            content_type="application/pdf",
-        )
+        return pdf_download(invoice, lambda: run_step(invoice.pk, PDF))
 
     def download_xml_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """The Factur-X/ZUGFeRD XML on its own, e.g. for a buyer's e-invoice inbox."""
@@ -194,6 +186,21 @@ class InvoiceAdmin(ActionPermissionMixin, admin.ModelAdmin):
                 % failed
             )
             self.message_user(request, message, messages.WARNING)
+
+
+def pdf_download(record: Invoice | CreditNote, make_pdf: Callable[[], object]) -> FileResponse:
+    """The stored PDF as an attachment, made first (``make_pdf``) if it is missing."""
+    if not record.pdf:
+        make_pdf()
+        record.refresh_from_db()
+    if not record.pdf:
+        raise Http404(record.pdf_error or "The PDF could not be made.")
+    return FileResponse(
+        record.pdf.open("rb"),
+        as_attachment=True,
+        filename=record.pdf_filename,
+        content_type="application/pdf",
+    )
 
 
 def e_invoice_download(record: Invoice | CreditNote) -> HttpResponse:

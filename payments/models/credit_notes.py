@@ -4,7 +4,6 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from payments.models.records import IssuedRecord, IssuedRecordQuerySet
-from payments.models.storage import invoice_storage, random_pdf_name
 
 #: Fixed at issue time. The Stripe IDs are not among them: a credit note made from
 #: a refund gets the ID of the Stripe credit note that links that refund later.
@@ -64,32 +63,6 @@ class CreditNote(IssuedRecord):
     reason = models.CharField(_("reason"), max_length=50, blank=True)
     language = models.CharField(_("language"), max_length=10, default="de")
     livemode = models.BooleanField(_("live mode"), default=False)
-
-    pdf = models.FileField(
-        _("PDF"), upload_to=random_pdf_name, storage=invoice_storage, max_length=255, blank=True
-    )
-    pdf_attempts = models.PositiveSmallIntegerField(_("PDF attempts"), default=0)
-    pdf_error = models.TextField(_("last PDF error"), blank=True)
-    emailed_at = models.DateTimeField(_("emailed"), null=True, blank=True)
-    email_attempts = models.PositiveSmallIntegerField(_("email attempts"), default=0)
-    email_error = models.TextField(_("last email error"), blank=True)
-    lexoffice_voucher_id = models.CharField(_("Lexoffice voucher ID"), max_length=64, blank=True)
-    lexoffice_synced_at = models.DateTimeField(_("synced to Lexoffice"), null=True, blank=True)
-    lexoffice_skipped = models.BooleanField(
-        _("Lexoffice sync skipped"),
-        default=False,
-        help_text=_("Set when no LEXOFFICE_API_KEY was configured at delivery time."),
-    )
-    lexoffice_attempts = models.PositiveSmallIntegerField(_("Lexoffice attempts"), default=0)
-    lexoffice_error = models.TextField(_("last Lexoffice error"), blank=True)
-    lexoffice_needs_attention = models.BooleanField(
-        _("Lexoffice needs a person"),
-        default=False,
-        help_text=_(
-            "Lexoffice refused the voucher for good (a 4xx); it is not retried until "
-            "someone fixes the cause and retries the sync."
-        ),
-    )
 
     objects = IssuedRecordQuerySet.as_manager()
 

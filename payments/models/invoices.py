@@ -9,7 +9,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from payments.models.records import IssuedRecord, IssuedRecordQuerySet
-from payments.models.storage import invoice_storage, random_pdf_name
 
 #: Fields fixed when the invoice is issued (§14 UStG): they never change afterwards.
 ISSUED_FIELDS = (
@@ -143,32 +142,6 @@ class Invoice(IssuedRecord):
         max_length=20,
         choices=TaxTreatment.choices,
         default=TaxTreatment.DOMESTIC,
-    )
-
-    pdf = models.FileField(
-        _("PDF"), upload_to=random_pdf_name, storage=invoice_storage, max_length=255, blank=True
-    )
-    pdf_attempts = models.PositiveSmallIntegerField(_("PDF attempts"), default=0)
-    pdf_error = models.TextField(_("last PDF error"), blank=True)
-    emailed_at = models.DateTimeField(_("emailed"), null=True, blank=True)
-    email_attempts = models.PositiveSmallIntegerField(_("email attempts"), default=0)
-    email_error = models.TextField(_("last email error"), blank=True)
-    lexoffice_voucher_id = models.CharField(_("Lexoffice voucher ID"), max_length=64, blank=True)
-    lexoffice_synced_at = models.DateTimeField(_("synced to Lexoffice"), null=True, blank=True)
-    lexoffice_skipped = models.BooleanField(
-        _("Lexoffice sync skipped"),
-        default=False,
-        help_text=_("Set when no LEXOFFICE_API_KEY was configured at delivery time."),
-    )
-    lexoffice_attempts = models.PositiveSmallIntegerField(_("Lexoffice attempts"), default=0)
-    lexoffice_error = models.TextField(_("last Lexoffice error"), blank=True)
-    lexoffice_needs_attention = models.BooleanField(
-        _("Lexoffice needs a person"),
-        default=False,
-        help_text=_(
-            "Lexoffice refused the voucher for good (a 4xx); it is not retried until "
-            "someone fixes the cause and retries the sync."
-        ),
     )
 
     objects = InvoiceQuerySet.as_manager()
